@@ -1,0 +1,63 @@
+"""Home page and entry point: what the app is for, headline KPIs, links to every page.
+
+Run with ``streamlit run Home.py``. Pages live in ``pages/`` and call into ``churn_core``.
+"""
+
+import streamlit as st
+
+from churn_core import charts, eda
+from churn_core.i18n import fmt_int, fmt_pct, fmt_usd
+from ui import lang, page_setup, query, tr, warehouse
+
+page_setup("nav.home", ":material/home:")
+
+st.title(tr("app.title"))
+st.info(tr("app.data_note"), icon=":material/info:")
+st.markdown(tr("home.intro"))
+
+everyone = eda.EdaFilters()
+k = query("kpis", everyone)
+
+st.subheader(tr("home.kpis"))
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(tr("home.customers"), fmt_int(k["customers"]))
+c2.metric(
+    tr("home.churn_rate"),
+    fmt_pct(k["churn_rate"]),
+    help=tr("home.churn_rate_help", churned=fmt_int(k["churned"]), customers=fmt_int(k["customers"])),
+)
+delta_pp = 100 * (k["senior_churn_rate"] - k["other_churn_rate"])
+c3.metric(
+    tr("home.senior_churn"),
+    fmt_pct(k["senior_churn_rate"]),
+    delta=tr("home.senior_delta", delta=f"{delta_pp:.1f}"),
+    delta_color="inverse",
+    help=tr("home.group_help", n=fmt_int(k["senior_customers"])),
+)
+c4.metric(
+    tr("home.mrr_lost"),
+    fmt_usd(k["mrr_lost_usd"]),
+    help=tr("home.mrr_lost_help", mrr=fmt_usd(k["mrr_usd"]), share=fmt_pct(k["mrr_lost_usd"] / k["mrr_usd"])),
+)
+st.caption(
+    f"{tr('home.other_churn')}: {fmt_pct(k['other_churn_rate'])} "
+    f"({tr('home.group_help', n=fmt_int(k['other_customers']))})"
+)
+
+by_age = query("churn_by_category", everyone, features=("age_group",))
+st.plotly_chart(charts.churn_rate_bars(by_age, "age_group", lang()), width="stretch")
+
+st.subheader(tr("home.pages"))
+st.page_link("pages/eda.py", label=tr("nav.eda"), icon=":material/query_stats:")
+st.caption(tr("home.page_eda"))
+st.caption(tr("home.coming"))
+
+meta = warehouse().meta()
+st.caption(
+    tr(
+        "app.warehouse_caption",
+        file=meta["raw_file"],
+        n=fmt_int(int(meta["n_customers"])),
+        built=meta["built_at"],
+    )
+)

@@ -1,0 +1,62 @@
+"""Path constants and the one typed settings object of the project.
+
+Paths follow the cookiecutter-data-science layout (``data/raw`` is immutable input,
+everything else under ``data/`` is built from it). Settings are read, in order of
+precedence, from keyword arguments, environment variables prefixed ``CHURN_``, and a
+git-ignored ``.env`` file in the project root (pydantic-settings).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT: Path = Path(__file__).resolve().parents[1]
+DATA_DIR: Path = PROJECT_ROOT / "data"
+RAW_DIR: Path = DATA_DIR / "raw"
+RAW_CUSTOMERS_CSV: Path = RAW_DIR / "telco_customer_churn.csv"
+MODELS_DIR: Path = PROJECT_ROOT / "models"
+BENCHMARKS_DIR: Path = PROJECT_ROOT / "benchmarks"
+
+Language = Literal["ko", "en"]
+
+
+class Settings(BaseSettings):
+    """Typed settings of the retention studio.
+
+    Every field can be set by an environment variable ``CHURN_<FIELD>`` (for example
+    ``CHURN_WAREHOUSE_PATH=/tmp/w.duckdb``) or in a ``.env`` file.
+
+    Attributes
+    ----------
+    raw_customers_csv : Path
+        The IBM Telco customer file in the extended 52-column schema.
+    warehouse_path : Path
+        The embedded DuckDB warehouse file, built from ``raw_customers_csv`` on first use.
+    default_language : {"ko", "en"}
+        Language of the UI before the user switches it.
+    max_table_rows : int
+        Rows of a filtered table shown on screen (the download has every row up to
+        ``max_download_rows``).
+    max_download_rows : int
+        Upper bound on rows in one CSV download, so that a download never loads a
+        warehouse of millions of customers into memory.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CHURN_", env_file=PROJECT_ROOT / ".env", extra="ignore")
+
+    raw_customers_csv: Path = RAW_CUSTOMERS_CSV
+    warehouse_path: Path = DATA_DIR / "warehouse.duckdb"
+    default_language: Language = "ko"
+    max_table_rows: int = Field(default=1_000, gt=0)
+    max_download_rows: int = Field(default=500_000, gt=0)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once from the environment and ``.env``)."""
+    return Settings()

@@ -1,0 +1,154 @@
+"""Streamlit glue shared by ``Home.py`` and ``pages/``: language, caching, sidebar filters.
+
+All logic lives in :mod:`churn_core`; this package only holds what needs Streamlit:
+``st.cache_resource`` for the warehouse connection, ``st.cache_data`` for query results,
+and widgets used on more than one page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from churn_core import eda
+from churn_core.config import get_settings
+from churn_core.i18n import LANGUAGE_NAMES, LANGUAGES, t, value_label
+from churn_core.loading import DataValidationError
+from churn_core.warehouse import DuckDBWarehouse
+
+LANG_KEY = "lang"
+
+
+def lang() -> str:
+    """Return the UI language chosen in the sidebar (the settings' default before that)."""
+    return st.session_state.get(LANG_KEY, get_settings().default_language)
+
+
+def tr(key: str, **values: object) -> str:
+    """Translate ``key`` from the message catalog into the current UI language."""
+    return t(key, lang(), **values)
+
+
+def _store_language() -> None:
+    st.session_state[LANG_KEY] = st.session_state[f"_{LANG_KEY}_widget"]
+
+
+def language_selector() -> None:
+    """Sidebar selector of the UI language.
+
+    The choice is kept under a plain session-state key, which (unlike a widget key)
+    survives page switches.
+    """
+    st.session_state[f"_{LANG_KEY}_widget"] = lang()
+    st.sidebar.selectbox(
+        tr("app.language"), LANGUAGES, format_func=LANGUAGE_NAMES.get,
+        key=f"_{LANG_KEY}_widget", on_change=_store_language,
+    )  # fmt: skip
+
+
+#: The app's pages in navigation order: (script path, catalog key of the title, icon).
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("Home.py", "nav.home", ":material/home:"),
+    ("pages/eda.py", "nav.eda", ":material/query_stats:"),
+)
+
+
+def page_setup(title_key: str, icon: str) -> None:
+    """Set up a page: browser-tab title, language selector and translated navigation.
+
+    Streamlit's own page list is hidden (``client.showSidebarNavigation = false``) because
+    it shows file names; this one shows page titles from the message catalog.
+    """
+    st.set_page_config(page_title=tr(title_key), page_icon=icon, layout="wide")
+    language_selector()
+    for path, key, page_icon in PAGES:
+        st.sidebar.page_link(path, label=tr(key), icon=page_icon)
+    st.sidebar.divider()
+
+
+@st.cache_resource(show_spinner=False)
+def _warehouse(path: str, raw_csv: str, raw_stat: tuple[int, int]) -> DuckDBWarehouse:
+    wh = DuckDBWarehouse(path, raw_csv)
+    wh.ensure_built()
+    return wh
+
+
+def _raw_stat() -> tuple[int, int]:
+    stat = get_settings().raw_customers_csv.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def warehouse() -> DuckDBWarehouse:
+    """Return the shared warehouse, building it from the raw CSV on first use.
+
+    A raw file that fails validation stops the page with the list of problems.
+    """
+    settings = get_settings()
+    try:
+        with st.spinner(tr("app.building_warehouse")):
+            return _warehouse(str(settings.warehouse_path), str(settings.raw_customers_csv), _raw_stat())
+    except DataValidationError as exc:
+        st.error(tr("app.data_error"))
+        st.code(str(exc), language=None)
+        st.stop()
+        raise  # unreachable: st.stop() raises
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _query(name: str, filters_json: str, kwargs: tuple, raw_stat: tuple[int, int]) -> Any:
+    filters = eda.EdaFilters.model_validate_json(filters_json)
+    return getattr(eda, name)(warehouse(), filters, **dict(kwargs))
+
+
+def query(name: str, filters: eda.EdaFilters, **kwargs: Any) -> Any:
+    """Run (or fetch from cache) the EDA query ``churn_core.eda.<name>`` for ``filters``."""
+    return _query(name, filters.model_dump_json(), tuple(sorted(kwargs.items())), _raw_stat())
+
+
+_FILTER_WIDGETS = (
+    ("age_groups", "age_group", "filters.age_group"),
+    ("genders", "gender", "filters.gender"),
+    ("contracts", "contract", "filters.contract"),
+    ("internet_services", "internet_service", "filters.internet_service"),
+    ("payment_methods", "payment_method", "filters.payment_method"),
+    ("offers", "offer", "filters.offer"),
+)
+TENURE_MAX = 72
+
+
+def _reset_filters(only_missing: bool = False) -> None:
+    defaults = {f"f_{field}": [] for field, _, _ in _FILTER_WIDGETS}
+    defaults |= {"f_senior_only": False, "f_tenure": (0, TENURE_MAX)}
+    for key, value in defaults.items():
+        if not only_missing or key not in st.session_state:
+            st.session_state[key] = value
+
+
+def filter_sidebar() -> eda.EdaFilters:
+    """Render the EDA filters in the sidebar and return them (empty selection = all)."""
+    lg = lang()
+    sb = st.sidebar
+    _reset_filters(only_missing=True)
+    sb.header(tr("filters.header"))
+    values: dict[str, Any] = {}
+    senior_only = sb.checkbox(tr("filters.senior_only"), key="f_senior_only")
+    for field, column, label in _FILTER_WIDGETS:
+        values[field] = sb.multiselect(
+            tr(label), eda.allowed_values(column), key=f"f_{field}",
+            format_func=lambda v: value_label(v, lg), placeholder=tr("filters.all"),
+        )  # fmt: skip
+    low, high = sb.slider(tr("filters.tenure"), 0, TENURE_MAX, key="f_tenure")
+    sb.button(tr("filters.reset"), on_click=_reset_filters)
+    return eda.EdaFilters(
+        senior_only=senior_only,
+        tenure_min=low,
+        tenure_max=600 if high == TENURE_MAX else high,  # the top of the slider means "72+"
+        **{k: tuple(v) for k, v in values.items()},
+    )
+
+
+def download_csv(df: pd.DataFrame) -> bytes:
+    """Encode a table as UTF-8 CSV with a byte-order mark (opens correctly in Excel)."""
+    return df.to_csv(index=False).encode("utf-8-sig")
