@@ -7,7 +7,7 @@ import streamlit as st
 
 from churn_core import charts, eda
 from churn_core.i18n import fmt_int, fmt_pct, fmt_usd
-from ui import lang, page_setup, query, tr, warehouse
+from ui import PAGES, lang, page_setup, query, tr, warehouse
 
 page_setup("nav.home", ":material/home:")
 
@@ -48,8 +48,9 @@ by_age = query("churn_by_category", everyone, features=("age_group",))
 st.plotly_chart(charts.churn_rate_bars(by_age, "age_group", lang()), width="stretch")
 
 st.subheader(tr("home.pages"))
-st.page_link("pages/eda.py", label=tr("nav.eda"), icon=":material/query_stats:")
-st.caption(tr("home.page_eda"))
+for path, key, icon in PAGES[1:]:
+    st.page_link(path, label=tr(key), icon=icon)
+    st.caption(tr(f"home.page_{key.split('.')[1]}"))
 st.caption(tr("home.coming"))
 
 meta = warehouse().meta()

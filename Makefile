@@ -19,6 +19,7 @@ setup: $(STAMP)
 
 run: setup
 	$(BIN)/churn-studio warehouse build
+	$(BIN)/churn-studio train --only-if-missing --no-evaluate --no-grid
 	$(BIN)/streamlit run Home.py
 
 system-deps:

@@ -196,3 +196,109 @@ def correlation_heatmap(matrix: pd.DataFrame, lang: str) -> go.Figure:
     )  # fmt: skip
     fig.update_layout(title=t("eda.corr_title", lang), height=700, **_LAYOUT)
     return fig
+
+
+# -- churn model evaluation ---------------------------------------------------------------
+def _curve(x, y, name: str, title_key: str, x_key: str, y_key: str, lang: str, reference=((0, 1), (0, 1)), **trace):
+    """A model-evaluation curve with a dotted reference line."""
+    fig = go.Figure(
+        [
+            go.Scatter(x=x, y=y, mode=trace.pop("mode", "lines"), name=name, line_color=CHURN_COLOR, **trace),
+            go.Scatter(
+                x=reference[0], y=reference[1], mode="lines", line={"dash": "dot", "color": "grey"}, showlegend=False
+            ),
+        ]
+    )
+    fig.update_layout(title=t(title_key, lang), xaxis_title=t(x_key, lang), yaxis_title=t(y_key, lang), **_LAYOUT)
+    return fig
+
+
+def roc_figure(points: pd.DataFrame, auc: float, lang: str) -> go.Figure:
+    """ROC curve with the diagonal of a random ranking."""
+    return _curve(points["fpr"], points["tpr"], f"ROC-AUC {auc:.3f}", "model.roc_title", "model.fpr", "model.tpr", lang)
+
+
+def pr_figure(points: pd.DataFrame, auc: float, base_rate: float, lang: str) -> go.Figure:
+    """Precision-recall curve with the churn-rate baseline."""
+    return _curve(
+        points["recall"], points["precision"], f"PR-AUC {auc:.3f}", "model.pr_title", "model.recall",
+        "model.precision", lang, reference=((0, 1), (base_rate, base_rate)),
+    )  # fmt: skip
+
+
+def reliability_figure(bins: pd.DataFrame, brier: float, lang: str) -> go.Figure:
+    """Reliability diagram: observed churn rate against mean predicted probability per bin."""
+    return _curve(
+        bins["predicted"], bins["observed"], f"Brier {brier:.3f}", "model.calibration_title", "model.predicted",
+        "model.observed", lang, mode="lines+markers",
+    )  # fmt: skip
+
+
+def gain_figure(gain: pd.DataFrame, lang: str) -> go.Figure:
+    """Cumulative gain curve with lift on hover."""
+    fig = _curve(
+        gain["share_contacted"], gain["share_of_churners_found"], t("model.gain", lang), "model.gain_title",
+        "model.contacted_share", "model.found_share", lang, customdata=gain["lift"],
+        hovertemplate="%{x:.0%} → %{y:.0%} (lift %{customdata:.2f})<extra></extra>",
+    )  # fmt: skip
+    fig.update_layout(xaxis_tickformat=".0%", yaxis_tickformat=".0%")
+    return fig
+
+
+def profit_figure(curve: pd.DataFrame, threshold: float, lang: str) -> go.Figure:
+    """Realised profit (USD) of contacting everyone above each threshold; the operating threshold marked."""
+    fig = go.Figure(
+        go.Scatter(
+            x=curve["threshold"], y=curve["profit_usd"], mode="lines", line_color=CHURN_COLOR,
+            customdata=curve["contacted"], hovertemplate="%{x:.2f}: $%{y:,.0f} (%{customdata:,})<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.add_vline(x=threshold, line_dash="dash", annotation_text=t("model.operating_threshold", lang))
+    fig.update_layout(
+        title=t("model.profit_title", lang),
+        xaxis_title=t("model.threshold", lang),
+        yaxis_title=t("model.profit_usd", lang),
+        **_LAYOUT,
+    )
+    return fig
+
+
+def confusion_figure(matrix: pd.DataFrame, lang: str) -> go.Figure:
+    """Annotated confusion matrix (actual rows, predicted columns)."""
+    labels = [t("eda.stayed", lang), t("eda.churned", lang)]
+    fig = px.imshow(matrix.to_numpy(), x=labels, y=labels, text_auto=",d", color_continuous_scale="Reds", aspect="auto")
+    fig.update_layout(
+        title=t("model.confusion_title", lang),
+        xaxis_title=t("model.predicted_label", lang),
+        yaxis_title=t("model.actual_label", lang),
+        coloraxis_showscale=False,
+        **_LAYOUT,
+    )
+    return fig
+
+
+def importance_figure(importance: pd.Series, lang: str, top: int = 15) -> go.Figure:
+    """Horizontal bars of mean |SHAP| per feature (log-odds), largest on top."""
+    data = importance.head(top).iloc[::-1]
+    fig = go.Figure(
+        go.Bar(
+            x=data.to_numpy(), y=[feature_label(f, lang) for f in data.index], orientation="h", marker_color=CHURN_COLOR
+        )
+    )
+    fig.update_layout(title=t("model.importance_title", lang), height=max(400, 28 * len(data)), **_LAYOUT)
+    return fig
+
+
+def drivers_figure(contributions: pd.Series, values: pd.Series, lang: str, top: int = 8) -> go.Figure:
+    """One customer's largest SHAP contributions: red raises risk, blue lowers it."""
+    chosen = contributions.reindex(contributions.abs().sort_values(ascending=False).index).head(top).iloc[::-1]
+    names = [f"{feature_label(f, lang)} = {value_label(values[f], lang)}" for f in chosen.index]
+    colors = [CHURN_COLOR if v > 0 else STAY_COLOR for v in chosen]
+    fig = go.Figure(go.Bar(x=chosen.to_numpy(), y=names, orientation="h", marker_color=colors))
+    fig.update_layout(
+        title=t("model.drivers_title", lang),
+        xaxis_title=t("model.drivers_axis", lang),
+        height=max(320, 34 * len(chosen)),
+        **_LAYOUT,
+    )
+    return fig

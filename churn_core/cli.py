@@ -46,6 +46,34 @@ def warehouse_build(
     console.print(f"built {wh.path} ({wh.meta()['n_customers']} customers)")
 
 
+@app.command("train")
+def train_command(
+    trials: Annotated[int, typer.Option(help="Optuna trials per tuned family.")] = 20,
+    evaluate: Annotated[bool, typer.Option(help="Nested 5x3 CV of the ensemble (about 25 min).")] = True,
+    grid: Annotated[bool, typer.Option(help="Leaderboard of the whole candidate grid (about 20 min).")] = True,
+    repeats: Annotated[int, typer.Option(help="Repeats of the 5-fold CV.")] = 3,
+    only_if_missing: Annotated[bool, typer.Option(help="Do nothing if the artifacts exist.")] = False,
+) -> None:
+    """Train the churn ensemble on the warehouse customers and write models/ (fixed seeds)."""
+    from churn_core.business import Economics
+    from churn_core.training import artifacts_exist, train
+
+    settings = get_settings()
+    if only_if_missing and artifacts_exist(settings.models_dir):
+        console.print(f"model artifacts are present in {settings.models_dir}")
+        return
+    customers = load_customers(settings.raw_customers_csv)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("training", total=1.0)
+        card = train(
+            customers, settings.raw_customers_csv, settings.models_dir, tune_trials=trials,
+            evaluate=evaluate, grid=grid, n_repeats=repeats, economics=Economics.from_settings(settings),
+            progress=lambda frac, msg: progress.update(task, completed=frac, description=msg),
+        )  # fmt: skip
+    console.print(f"trained in {card['training_seconds']:.0f} s; artifacts in {settings.models_dir}")
+
+
 @app.command("validate")
 def validate(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Check a customer CSV (extended IBM schema); print every problem, exit 1 if any."""

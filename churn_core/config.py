@@ -37,6 +37,8 @@ class Settings(BaseSettings):
         The IBM Telco customer file in the extended 52-column schema.
     warehouse_path : Path
         The embedded DuckDB warehouse file, built from ``raw_customers_csv`` on first use.
+    models_dir : Path
+        Trained churn-model artifacts and model card (``churn-studio train``).
     default_language : {"ko", "en"}
         Language of the UI before the user switches it.
     max_table_rows : int
@@ -45,15 +47,23 @@ class Settings(BaseSettings):
     max_download_rows : int
         Upper bound on rows in one CSV download, so that a download never loads a
         warehouse of millions of customers into memory.
+    offer_cost_usd, offer_success_rate, customer_value_months : float
+        Default economics of a retention offer (USD per contact; share of would-be
+        churners kept; months of monthly charges a kept customer is worth). They set the
+        operating threshold (see :mod:`churn_core.business`); pages let users change them.
     """
 
     model_config = SettingsConfigDict(env_prefix="CHURN_", env_file=PROJECT_ROOT / ".env", extra="ignore")
 
     raw_customers_csv: Path = RAW_CUSTOMERS_CSV
     warehouse_path: Path = DATA_DIR / "warehouse.duckdb"
+    models_dir: Path = MODELS_DIR
     default_language: Language = "ko"
     max_table_rows: int = Field(default=1_000, gt=0)
     max_download_rows: int = Field(default=500_000, gt=0)
+    offer_cost_usd: float = Field(default=50.0, ge=0)
+    offer_success_rate: float = Field(default=0.3, gt=0, le=1)
+    customer_value_months: float = Field(default=12.0, gt=0)
 
 
 @lru_cache(maxsize=1)

@@ -381,9 +381,7 @@ def correlations(
     cols = _checked(columns, CORRELATION_COLUMNS)
     where, params = (filters or EdaFilters()).where()
     pairs = list(combinations(range(len(cols)), 2))
-    select = ", ".join(
-        f"CORR(CAST({cols[i]} AS FLOAT64), CAST({cols[j]} AS FLOAT64)) AS c_{i}_{j}" for i, j in pairs
-    )
+    select = ", ".join(f"CORR(CAST({cols[i]} AS FLOAT64), CAST({cols[j]} AS FLOAT64)) AS c_{i}_{j}" for i, j in pairs)
     row = wh.query(f"SELECT {select} FROM {{customers}} WHERE {where}", params).iloc[0]
     matrix = np.eye(len(cols))
     for i, j in pairs:
@@ -397,3 +395,41 @@ def filtered_customers(wh: Warehouse, filters: EdaFilters | None = None, limit: 
     where, params = (filters or EdaFilters()).where()
     sql = f"SELECT * FROM {{customers}} WHERE {where} ORDER BY customer_id LIMIT @limit"
     return wh.query(sql, {**params, "limit": int(limit)})
+
+
+def customer_rows(
+    wh: Warehouse,
+    ids: tuple[str, ...] | None = None,
+    seniors_only: bool = False,
+    columns: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """Customers by ID (or all, or all seniors), with the given columns (default: all).
+
+    Parameters
+    ----------
+    ids : tuple of str, optional
+        ``customer_id`` values to fetch; None fetches every customer matching the rest.
+    seniors_only : bool
+        Keep customers aged 65+ only.
+    columns : tuple of str, optional
+        Warehouse column names; checked against the declared schema.
+
+    Raises
+    ------
+    ValueError
+        If a column is not a declared warehouse column.
+    """
+    known = set(COLUMN_BY_NAME) | {"is_senior", "age_group", "tenure_band", "n_services", "total_charges_was_blank"}
+    cols = list(columns or ())
+    unknown = [c for c in cols if c not in known]
+    if unknown:
+        raise ValueError(f"unknown column(s): {unknown}")
+    select = ", ".join(cols) if cols else "*"
+    clauses, params = ["TRUE"], {}
+    if ids is not None:
+        clauses.append("customer_id IN UNNEST(@ids)")
+        params["ids"] = list(ids)
+    if seniors_only:
+        clauses.append("is_senior")
+    sql = f"SELECT {select} FROM {{customers}} WHERE {' AND '.join(clauses)} ORDER BY customer_id"
+    return wh.query(sql, params)

@@ -62,5 +62,5 @@ def fmt_pct(x: float, digits: int = 1) -> str:
 
 
 def fmt_usd(x: float, digits: int = 0) -> str:
-    """Format an amount in US dollars (``139130.85`` -> ``"$139,131"``)."""
-    return f"${x:,.{digits}f}"
+    """Format an amount in US dollars (``139130.85`` -> ``"$139,131"``, ``-31`` -> ``"-$31"``)."""
+    return f"-${-x:,.{digits}f}" if x < 0 else f"${x:,.{digits}f}"

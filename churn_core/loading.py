@@ -66,9 +66,7 @@ class DataValidationError(ValueError):
             where = ""
             if p.lines:
                 shown = ", ".join(map(str, p.lines[:_MAX_LINES_SHOWN]))
-                more = (
-                    f" and {len(p.lines) - _MAX_LINES_SHOWN} more" if len(p.lines) > _MAX_LINES_SHOWN else ""
-                )
+                more = f" and {len(p.lines) - _MAX_LINES_SHOWN} more" if len(p.lines) > _MAX_LINES_SHOWN else ""
                 where = f" at CSV line(s) {shown}{more}"
             examples = f" (values: {', '.join(map(repr, p.examples[:5]))})" if p.examples else ""
             lines.append(f"  - column {p.column!r}: {p.reason}{where}{examples}")
@@ -86,6 +84,31 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def decode_csv(data: bytes, source: str = "<upload>") -> str:
+    """Decode CSV bytes as UTF-8 (a byte-order mark is accepted).
+
+    Raises
+    ------
+    DataValidationError
+        If the file is empty or not UTF-8 (naming the line of the first bad byte).
+    """
+    if not data.strip():
+        raise DataValidationError(source, pd.DataFrame([_problem("<file>", "the file is empty")]))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        reason = (
+            f"the file is not UTF-8 (byte {exc.start} cannot be decoded); save it as UTF-8 CSV (Excel: 'CSV UTF-8')"
+        )
+        raise DataValidationError(source, pd.DataFrame([_problem("<file>", reason, [line])])) from exc
+
+
+def clean_text_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """Strip every text cell and turn blank cells into missing values."""
+    return df.apply(lambda s: s.str.strip()).replace("", np.nan)
 
 
 def read_raw_text(data: bytes, source: str = "<upload>") -> pd.DataFrame:
@@ -108,17 +131,7 @@ def read_raw_text(data: bytes, source: str = "<upload>") -> pd.DataFrame:
     DataValidationError
         If the file is empty, has no data rows, is not UTF-8 or is not parseable CSV.
     """
-    if not data.strip():
-        raise DataValidationError(source, pd.DataFrame([_problem("<file>", "the file is empty")]))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        reason = (
-            f"the file is not UTF-8 (byte {exc.start} cannot be decoded); "
-            "save it as UTF-8 CSV (Excel: 'CSV UTF-8')"
-        )
-        raise DataValidationError(source, pd.DataFrame([_problem("<file>", reason, [line])])) from exc
+    text = decode_csv(data, source)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[])
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -127,8 +140,7 @@ def read_raw_text(data: bytes, source: str = "<upload>") -> pd.DataFrame:
     if df.empty:
         reason = "the file has a header but no data rows"
         raise DataValidationError(source, pd.DataFrame([_problem("<file>", reason)]))
-    df = df.apply(lambda s: s.str.strip())
-    return df.replace("", np.nan)
+    return clean_text_cells(df)
 
 
 def _check_columns(df: pd.DataFrame, source: str, required: tuple[str, ...]) -> None:

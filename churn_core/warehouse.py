@@ -74,10 +74,7 @@ class DuckDBWarehouse:
     def is_current(self) -> bool:
         """Return True if the file exists and was built from the current raw file and code."""
         meta = self._stored_meta()
-        return (
-            meta.get("raw_sha256") == file_sha256(self.raw_csv)
-            and meta.get("schema_version") == SCHEMA_VERSION
-        )
+        return meta.get("raw_sha256") == file_sha256(self.raw_csv) and meta.get("schema_version") == SCHEMA_VERSION
 
     def ensure_built(self, progress: ProgressFn | None = None) -> bool:
         """Build the warehouse if it is missing or stale.

@@ -16,9 +16,7 @@ k = query("kpis", filters)
 if k["customers"] == 0:
     st.warning(tr("eda.empty"), icon=":material/filter_alt_off:")
     st.stop()
-st.markdown(
-    tr("eda.selection", n=fmt_int(k["customers"]), k=fmt_int(k["churned"]), rate=fmt_pct(k["churn_rate"]))
-)
+st.markdown(tr("eda.selection", n=fmt_int(k["customers"]), k=fmt_int(k["churned"]), rate=fmt_pct(k["churn_rate"])))
 
 
 def pick(label_key: str, options, key: str, container=st):
@@ -113,6 +111,4 @@ if tab["table"].open:
         raw_names = {c: COLUMN_BY_NAME[c].raw for c in rows if c in COLUMN_BY_NAME}
         st.dataframe(rows, hide_index=True, column_config=raw_names)
         full = query("filtered_customers", filters, limit=cap)
-        st.download_button(
-            tr("eda.download"), download_csv(full), file_name="customers_filtered.csv", mime="text/csv"
-        )
+        st.download_button(tr("eda.download"), download_csv(full), file_name="customers_filtered.csv", mime="text/csv")

@@ -7,6 +7,7 @@ and widgets used on more than one page.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -52,6 +53,8 @@ def language_selector() -> None:
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("Home.py", "nav.home", ":material/home:"),
     ("pages/eda.py", "nav.eda", ":material/query_stats:"),
+    ("pages/models.py", "nav.models", ":material/model_training:"),
+    ("pages/scoring.py", "nav.scoring", ":material/person_search:"),
 )
 
 
@@ -107,6 +110,18 @@ def query(name: str, filters: eda.EdaFilters, **kwargs: Any) -> Any:
     return _query(name, filters.model_dump_json(), tuple(sorted(kwargs.items())), _raw_stat())
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _customers(ids, seniors_only: bool, columns, raw_stat: tuple[int, int]) -> pd.DataFrame:
+    return eda.customer_rows(warehouse(), ids, seniors_only, columns)
+
+
+def query_customers(
+    ids: tuple[str, ...] | None = None, seniors_only: bool = False, columns: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """Customer rows from the warehouse (cached); see :func:`churn_core.eda.customer_rows`."""
+    return _customers(ids, seniors_only, columns, _raw_stat())
+
+
 _FILTER_WIDGETS = (
     ("age_groups", "age_group", "filters.age_group"),
     ("genders", "gender", "filters.gender"),
@@ -152,3 +167,54 @@ def filter_sidebar() -> eda.EdaFilters:
 def download_csv(df: pd.DataFrame) -> bytes:
     """Encode a table as UTF-8 CSV with a byte-order mark (opens correctly in Excel)."""
     return df.to_csv(index=False).encode("utf-8-sig")
+
+
+# -- churn model ---------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _bundle(models_dir: str, stamp: float):
+    from churn_core.training import load_bundle
+
+    return load_bundle(Path(models_dir))
+
+
+def model_bundle():
+    """The trained churn model, its explainer background and card; stops the page if missing."""
+    from churn_core.training import MODEL_FILE
+
+    path = get_settings().models_dir / MODEL_FILE
+    if not path.exists():
+        st.error(tr("model.missing"))
+        st.code("make run   # or: .venv/bin/churn-studio train --no-evaluate --no-grid", language="bash")
+        st.stop()
+    return _bundle(str(get_settings().models_dir), path.stat().st_mtime)
+
+
+@st.cache_resource(show_spinner=False)
+def explainer():
+    """SHAP explainer of the loaded model (built once per process)."""
+    from churn_core.explain import EnsembleExplainer
+
+    bundle = model_bundle()
+    return EnsembleExplainer(bundle.model, bundle.background)
+
+
+@st.cache_data(show_spinner=False)
+def model_table(name: str) -> pd.DataFrame | None:
+    """An evaluation table from ``models/`` (leaderboard CSV or OOF parquet); None if absent."""
+    path = get_settings().models_dir / name
+    if not path.exists():
+        return None
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+
+def economics_sidebar():
+    """Sidebar inputs of the retention-offer economics (USD); returns an Economics."""
+    from churn_core.business import Economics
+
+    default = Economics.from_settings()
+    sb = st.sidebar
+    sb.header(tr("model.economics"))
+    cost = sb.number_input(tr("model.offer_cost"), 0.0, 1000.0, default.offer_cost_usd, 5.0, key="econ_cost")
+    success = sb.slider(tr("model.success_rate"), 0.05, 1.0, default.success_rate, 0.05, key="econ_success")
+    months = sb.slider(tr("model.value_months"), 1, 60, int(default.value_months), key="econ_months")
+    return Economics(offer_cost_usd=cost, success_rate=success, value_months=months)

@@ -10,14 +10,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from churn_core.config import PROJECT_ROOT
 from churn_core.eda import EdaFilters
-from churn_core.i18n import fmt_int, fmt_pct, t
+from churn_core.i18n import fmt_int, fmt_pct
+from tests.app.conftest import open_page, open_tab
 from tests.reference import reference_filter
 
 pytestmark = pytest.mark.app
 
-ENTRY = str(PROJECT_ROOT / "Home.py")
 # Charts drawn by each (lazy) tab of the page.
 TAB_CHARTS = {
     "features": 2, "distributions": 1, "tenure_age": 2, "seniors": 1,
@@ -27,15 +26,11 @@ TAB_CHARTS = {
 
 @pytest.fixture
 def page() -> AppTest:
-    at = AppTest.from_file(ENTRY, default_timeout=120).run()
-    at.switch_page("pages/eda.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("pages/eda.py")
 
 
-def open_tab(at: AppTest, name: str, lang: str = "ko") -> AppTest:
-    at.session_state["eda_tab"] = t(f"eda.tab_{name}", lang)
-    return at.run()
+def _open(at: AppTest, name: str) -> AppTest:
+    return open_tab(at, "eda_tab", "eda", name)
 
 
 def _summary(at: AppTest) -> str:
@@ -57,13 +52,13 @@ def test_default_view_shows_everyone(page: AppTest) -> None:
 
 @pytest.mark.parametrize("name", list(TAB_CHARTS))
 def test_every_tab_renders_only_its_own_charts(page: AppTest, name: str) -> None:
-    open_tab(page, name)
+    _open(page, name)
     assert not page.exception, page.exception
     assert len(page.get("plotly_chart")) == TAB_CHARTS[name]
 
 
 def test_table_tab_has_rows_and_a_full_download(page: AppTest) -> None:
-    open_tab(page, "table")
+    _open(page, "table")
     table = page.dataframe[0].value
     assert len(table) == 1000 and table["customer_id"].is_monotonic_increasing
     download = page.get("download_button")[0]
@@ -92,7 +87,7 @@ def test_each_multiselect_filter(page: AppTest, customers, key, values, filters)
 def test_senior_only_filter(page: AppTest) -> None:
     page.checkbox(key="f_senior_only").check().run()
     assert _summary(page) == "선택된 고객 1,142명 · 이탈 476명 · 이탈률 41.7%"
-    open_tab(page, "seniors")
+    _open(page, "seniors")
     # Only seniors are selected: the comparison panel says so instead of failing.
     assert any("시니어와 그 외 고객이 모두" in i.value for i in page.info)
 
@@ -132,14 +127,14 @@ def test_reset_button_restores_everyone(page: AppTest) -> None:
      ("seniors", "eda_senior_feature", "tech_support")],
 )  # fmt: skip
 def test_chart_selectors(page: AppTest, tab: str, key: str, value: str) -> None:
-    open_tab(page, tab)
+    _open(page, tab)
     page.selectbox(key=key).select(value).run()
     assert not page.exception
     assert len(page.get("plotly_chart")) == TAB_CHARTS[tab]
 
 
 def test_histogram_counts_or_shares(page: AppTest) -> None:
-    open_tab(page, "distributions")
+    _open(page, "distributions")
     page.toggle(key="eda_normalize").set_value(False).run()
     assert not page.exception
     assert len(page.get("plotly_chart")) == 1

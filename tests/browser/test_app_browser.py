@@ -15,9 +15,7 @@ ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 def _wait(driver, seconds: float = 90) -> WebDriverWait:
     # Streamlit replaces elements on every rerun: a stale element means "look again".
-    return WebDriverWait(
-        driver, seconds, poll_frequency=0.25, ignored_exceptions=[StaleElementReferenceException]
-    )
+    return WebDriverWait(driver, seconds, poll_frequency=0.25, ignored_exceptions=[StaleElementReferenceException])
 
 
 def _chart_titles(driver) -> list[str]:
@@ -45,8 +43,6 @@ def test_eda_page_renders_charts(driver, app_url, artifacts_dir) -> None:
     tabs = driver.find_elements(By.CSS_SELECTOR, '[role="tab"]')
     assert len(tabs) == 7
     tabs[2].click()  # tenure and age
-    _wait(driver).until(
-        lambda d: any(p.is_displayed() for p in d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"))
-    )
+    _wait(driver).until(lambda d: any(p.is_displayed() for p in d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")))
     driver.save_screenshot(str(artifacts_dir / "eda_tenure.png"))
     assert not driver.find_elements(By.CSS_SELECTOR, ERRORS)

@@ -107,9 +107,7 @@ def test_numeric_histograms(case, warehouse) -> None:
         x = sub[feature].astype(float)
         lo, hi = x.min(), x.max()
         idx = (
-            np.zeros(len(x), dtype=int)
-            if hi == lo
-            else np.minimum(((x - lo) / (hi - lo) * bins).astype(int), bins - 1)
+            np.zeros(len(x), dtype=int) if hi == lo else np.minimum(((x - lo) / (hi - lo) * bins).astype(int), bins - 1)
         )
         expected = pd.DataFrame({"bin": idx, "churn_flag": sub["churn_flag"]}).value_counts().sort_index()
         rows = got[got["feature"] == feature].set_index(["bin", "churn_flag"])["n"].sort_index()
@@ -136,8 +134,7 @@ def test_churn_reasons(case, warehouse) -> None:
     churned = sub[sub["churn_flag"] == 1]
     expected = churned.groupby(["churn_category", churned["churn_reason"].fillna("Unknown")]).size()
     assert (
-        got.set_index(["churn_category", "churn_reason"])["n"].sort_index().to_dict()
-        == expected.sort_index().to_dict()
+        got.set_index(["churn_category", "churn_reason"])["n"].sort_index().to_dict() == expected.sort_index().to_dict()
     )
     assert got["share"].sum() == pytest.approx(1.0)
 

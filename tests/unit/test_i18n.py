@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import string
 
+import pandas as pd
 import pytest
 
 from churn_core import eda
+from churn_core.business import RISK_TIERS, _rules
 from churn_core.config import PROJECT_ROOT
 from churn_core.i18n import LANGUAGES, catalog, feature_label, fmt_pct, fmt_usd, t, value_label
+from ui import PAGES
 
 pytestmark = pytest.mark.unit
 
@@ -36,13 +39,15 @@ def test_every_key_has_both_languages_with_same_placeholders() -> None:
 def test_every_key_used_in_code_exists() -> None:
     used = set()
     for path in CODE_FILES:
-        used |= set(
-            re.findall(r"""\btr?\(\s*["']([a-z_]+\.[a-z_.]+)["']""", path.read_text(encoding="utf-8"))
-        )
-    used |= {
-        f"eda.tab_{n}"
-        for n in ("features", "distributions", "tenure_age", "seniors", "reasons", "correlation", "table")
-    }
+        used |= set(re.findall(r"""\btr?\(\s*["']([a-z_]+\.[a-z_.]+)["']""", path.read_text(encoding="utf-8")))
+    # keys built at run time (f-strings in the pages)
+    used |= {f"eda.tab_{n}" for n in ("features", "distributions", "tenure_age", "seniors", "reasons", "correlation")}
+    used |= {"eda.tab_table"} | {f"model.tab_{n}" for n in ("leaderboard", "curves", "profit", "importance", "card")}
+    used |= {f"score.tab_{n}" for n in ("single", "batch", "seniors")}
+    used |= {f"tier.{name}" for name, _ in RISK_TIERS}
+    used |= {f"metric.{m}" for m in ("roc_auc", "pr_auc", "top_decile_lift", "brier")}
+    used |= {f"home.page_{key.split('.')[1]}" for _, key, _ in PAGES[1:]} | {key for _, key, _ in PAGES}
+    used |= {f"action.{action.key}" for _, action in _rules(pd.Series(dtype=object))}
     assert used, "no catalog keys found: the pattern is out of date"
     missing = sorted(used - set(catalog()))
     assert not missing

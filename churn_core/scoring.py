@@ -1,0 +1,197 @@
+"""Scoring customers with the trained ensemble: one customer, a table, or a large CSV.
+
+A file to score needs only ``customerID`` and the raw columns behind the model features
+(no target, no leakage columns); extra columns are ignored. It is validated with the
+same declared column rules as the training file, chunk by chunk, so a large file
+streams in bounded memory and every problem names its CSV lines.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pandera.errors as pa_errors
+import pandera.pandas as pa
+
+from churn_core.business import Economics, recommend, risk_score, risk_tier
+from churn_core.ensemble import ChurnEnsemble
+from churn_core.explain import EnsembleExplainer, top_drivers_table
+from churn_core.features import MODEL_FEATURES, feature_frame
+from churn_core.loading import (
+    SERVICE_COLUMNS,
+    DataValidationError,
+    _check_columns,
+    _failure_problems,
+    clean_text_cells,
+    decode_csv,
+)
+from churn_core.schema import COLUMN_BY_NAME, RAW_SCHEMA, RENAME
+
+#: Raw columns a file to score must have: the ID and the inputs of every model feature.
+SCORING_RAW_COLUMNS: tuple[str, ...] = (
+    "customerID",
+    *(COLUMN_BY_NAME[f].raw for f in MODEL_FEATURES if f != "n_services"),
+)
+_SCORING_SCHEMA = pa.DataFrameSchema(
+    {c: RAW_SCHEMA.columns[c] for c in SCORING_RAW_COLUMNS}, strict=False, name="customers_to_score"
+)
+
+
+def prepare_for_scoring(raw: pd.DataFrame, source: str = "<upload>") -> pd.DataFrame:
+    """Validate a raw table (text cells) for scoring and add the derived features.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame of shape (n_customers, n_columns)
+        Raw column names, text cells (see :func:`churn_core.loading.read_raw_text`).
+        Index ``i`` is CSV line ``i + 2`` (chunks of a large file keep a running index).
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_customers, 1 + n_features)
+        ``customer_id`` and the model features, warehouse names.
+
+    Raises
+    ------
+    DataValidationError
+        Naming every missing column and every invalid cell with its CSV line.
+    """
+    _check_columns(raw, source, SCORING_RAW_COLUMNS)
+    try:
+        valid = _SCORING_SCHEMA.validate(raw, lazy=True)
+    except pa_errors.SchemaErrors as exc:
+        raise DataValidationError(source, pd.DataFrame(_failure_problems(exc.failure_cases))) from exc
+    out = valid[list(SCORING_RAW_COLUMNS)].rename(columns=RENAME)
+    services = [(out[c] != "No") if c == "internet_service" else (out[c] == "Yes") for c in SERVICE_COLUMNS]
+    out["n_services"] = np.sum(services, axis=0).astype("int64")
+    return out
+
+
+def score_frame(
+    model: ChurnEnsemble,
+    customers: pd.DataFrame,
+    economics: Economics | None = None,
+    explainer: EnsembleExplainer | None = None,
+    n_drivers: int = 3,
+) -> pd.DataFrame:
+    """Score customers: probability, risk score and tier, expected profit, and (optionally) drivers.
+
+    Parameters
+    ----------
+    model : ChurnEnsemble
+        The fitted ensemble.
+    customers : pandas.DataFrame of shape (n_customers, ...)
+        ``customer_id`` and the model features (warehouse names).
+    economics : Economics, optional
+        Offer assumptions for the expected profit and the contact decision.
+    explainer : EnsembleExplainer, optional
+        When given, adds ``drivers_up``, ``drivers_down`` (feature names, "|"-joined) and
+        ``actions`` (action keys, "|"-joined). Slower: use for small tables.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_customers, 7) or (n_customers, 10)
+        ``customer_id``, ``churn_probability`` (0-1), ``risk_score`` (0-100),
+        ``risk_tier``, ``expected_profit_usd``, ``contact`` (bool: expected profit > 0),
+        ``monthly_charges`` (USD/month) [, ``drivers_up``, ``drivers_down``, ``actions``].
+    """
+    economics = economics or Economics.from_settings()
+    X = feature_frame(customers, MODEL_FEATURES)
+    proba = model.predict_proba(X)[:, 1]
+    profit = economics.expected_profit(proba, X["monthly_charges"])
+    out = pd.DataFrame(
+        {
+            "customer_id": customers["customer_id"].to_numpy(),
+            "churn_probability": proba,
+            "risk_score": risk_score(proba),
+            "risk_tier": risk_tier(proba),
+            "expected_profit_usd": profit,
+            "contact": profit > 0,
+            "monthly_charges": X["monthly_charges"].to_numpy(),
+        }
+    )
+    if explainer is not None:
+        ups, downs = top_drivers_table(explainer.contributions(X), n_drivers)
+        records = X.to_dict("records")
+        out["drivers_up"] = ["|".join(up) for up in ups]
+        out["drivers_down"] = ["|".join(down) for down in downs]
+        out["actions"] = ["|".join(recommend(rec, set(up))) for rec, up in zip(records, ups, strict=True)]
+    return out
+
+
+def score_csv_chunks(
+    model: ChurnEnsemble,
+    data: bytes,
+    chunk_rows: int = 100_000,
+    economics: Economics | None = None,
+    source: str = "<upload>",
+    explainer: EnsembleExplainer | None = None,
+) -> Iterator[tuple[pd.DataFrame, int]]:
+    """Validate and score a CSV file chunk by chunk (with drivers and actions if ``explainer`` is given).
+
+    Yields
+    ------
+    scored : pandas.DataFrame
+        The scored chunk (see :func:`score_frame`).
+    rows_done : int
+        Rows scored so far (for a progress bar).
+
+    Raises
+    ------
+    DataValidationError
+        At the first chunk with problems (earlier chunks were already yielded).
+    """
+    text = decode_csv(data, source)
+    try:
+        reader = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, chunksize=chunk_rows)
+        done = 0
+        for chunk in reader:
+            if chunk.empty:
+                continue
+            prepared = prepare_for_scoring(clean_text_cells(chunk), source)
+            done += len(chunk)
+            yield score_frame(model, prepared, economics, explainer), done
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        problem = pd.DataFrame(
+            [{"column": "<file>", "reason": f"not a readable CSV file: {exc}", "lines": [], "examples": []}]
+        )
+        raise DataValidationError(source, problem) from exc
+    if done == 0:
+        problem = pd.DataFrame(
+            [
+                {
+                    "column": "<file>",
+                    "reason": "the file has a header but no data rows",
+                    "lines": [],
+                    "examples": [],
+                }
+            ]
+        )
+        raise DataValidationError(source, problem)
+
+
+def at_risk_seniors(
+    model: ChurnEnsemble,
+    customers: pd.DataFrame,
+    economics: Economics | None = None,
+    tiers: tuple[str, ...] = ("high", "very_high"),
+) -> pd.DataFrame:
+    """Seniors (65+) in the given risk tiers, riskiest first: the outreach audience.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        Customers with ``customer_id``, ``age`` and the model features.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`score_frame` columns plus ``age``, sorted by churn probability, descending.
+    """
+    seniors = customers[customers["age"] >= 65]
+    scored = score_frame(model, seniors, economics).assign(age=seniors["age"].to_numpy())
+    chosen = scored[scored["risk_tier"].isin(tiers)]
+    return chosen.sort_values("churn_probability", ascending=False, kind="stable").reset_index(drop=True)

@@ -1,0 +1,102 @@
+"""Scoring: one customer with what-if and explanations, a CSV in batch, at-risk seniors."""
+
+import pandas as pd
+import streamlit as st
+
+from churn_core import charts, eda
+from churn_core.explain import top_drivers
+from churn_core.features import MODEL_FEATURES
+from churn_core.i18n import feature_label, fmt_int, fmt_pct, fmt_usd, value_label
+from churn_core.loading import DataValidationError
+from churn_core.scoring import at_risk_seniors, score_csv_chunks, score_frame
+from ui import download_csv, economics_sidebar, explainer, lang, model_bundle, page_setup, query_customers, tr
+
+page_setup("nav.scoring", ":material/person_search:")
+lg = lang()
+st.title(tr("score.title"))
+st.info(tr("app.data_note"), icon=":material/info:")
+model = model_bundle().model
+economics = economics_sidebar()
+
+NAMES = ("single", "batch", "seniors")
+tab = dict(zip(NAMES, st.tabs([tr(f"score.tab_{n}") for n in NAMES], key="score_tab", on_change="rerun"), strict=True))
+
+WHAT_IF = {
+    "contract": eda.allowed_values("contract"),
+    "internet_service": eda.allowed_values("internet_service"),
+    "tech_support": ("No", "Yes", "No internet service"),
+    "online_security": ("No", "Yes", "No internet service"),
+    "payment_method": eda.allowed_values("payment_method"),
+    "offer": eda.allowed_values("offer"),
+}
+
+if tab["single"].open:
+    with tab["single"]:
+        ids = query_customers(columns=("customer_id",))["customer_id"]
+        cid = st.selectbox(tr("score.customer"), ids, key="score_customer")
+        base = query_customers(ids=(cid,)).iloc[0]
+        st.caption(tr("score.what_if"))
+        cols = st.columns(3)
+        customer = base.copy()
+        for i, (feature, options) in enumerate(WHAT_IF.items()):
+            customer[feature] = cols[i % 3].selectbox(
+                feature_label(feature, lg), options, index=list(options).index(base[feature]),
+                format_func=lambda v: value_label(v, lg), key=f"wi_{feature}_{cid}",
+            )  # fmt: skip
+        customer["tenure"] = cols[0].slider(
+            feature_label("tenure", lg), 0, 72, int(base["tenure"]), key=f"wi_tenure_{cid}"
+        )
+        customer["monthly_charges"] = cols[1].number_input(
+            feature_label("monthly_charges", lg), 0.0, 500.0, float(base["monthly_charges"]), 1.0, key=f"wi_mc_{cid}"
+        )
+        frame = pd.DataFrame([customer])
+        scored = score_frame(model, frame, economics, explainer()).iloc[0]
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric(tr("score.probability"), fmt_pct(scored["churn_probability"]))
+        c2.metric(tr("score.risk_score"), f"{scored['risk_score']} / 100")
+        c3.metric(tr("score.tier"), tr(f"tier.{scored['risk_tier']}"))
+        c4.metric(tr("score.expected_profit"), fmt_usd(scored["expected_profit_usd"]))
+        contributions = explainer().contributions(frame[list(MODEL_FEATURES)]).iloc[0]
+        left, right = st.columns([3, 2])
+        left.plotly_chart(charts.drivers_figure(contributions, customer, lg), width="stretch")
+        up, down = top_drivers(contributions)
+        right.markdown(f"**{tr('score.drivers_up')}**")
+        right.markdown("\n".join(f"- {feature_label(f, lg)}: {value_label(customer[f], lg)}" for f in up) or "–")
+        right.markdown(f"**{tr('score.actions')}**")
+        actions = [a for a in scored["actions"].split("|") if a]
+        right.markdown("\n".join(f"- {tr(f'action.{a}')}" for a in actions) or tr("score.no_actions"))
+
+if tab["batch"].open:
+    with tab["batch"]:
+        st.markdown(tr("score.batch_help"))
+        upload = st.file_uploader(tr("score.upload"), type=["csv"], key="score_upload")
+        if upload is not None:
+            bar = st.progress(0.0, text=tr("score.scoring"))
+            parts, total = [], max(1, upload.getvalue().count(b"\n") - 1)
+            try:
+                chunks = score_csv_chunks(model, upload.getvalue(), 20_000, economics, upload.name, explainer())
+                for part, done in chunks:
+                    parts.append(part)
+                    bar.progress(min(1.0, done / total), text=tr("score.progress", done=fmt_int(done)))
+            except DataValidationError as exc:
+                st.error(tr("score.invalid"))
+                st.dataframe(exc.problems, hide_index=True)
+            else:
+                bar.progress(1.0, text=tr("score.progress", done=fmt_int(total)))
+                result = pd.concat(parts, ignore_index=True)
+                st.success(tr("score.done", n=fmt_int(len(result))))
+                st.dataframe(result.head(1000), hide_index=True)
+                st.download_button(tr("score.download"), download_csv(result), "churn_scores.csv", "text/csv")
+
+if tab["seniors"].open:
+    with tab["seniors"]:
+        seniors = query_customers(seniors_only=True)
+        at_risk = at_risk_seniors(model, seniors, economics)
+        st.markdown(tr("score.seniors_text", n=fmt_int(len(at_risk)), total=fmt_int(len(seniors))))
+        at_risk = at_risk.assign(risk_tier=[tr(f"tier.{v}") for v in at_risk["risk_tier"]])
+        st.dataframe(
+            at_risk,
+            hide_index=True,
+            column_config={"churn_probability": st.column_config.NumberColumn(format="percent")},
+        )
+        st.download_button(tr("score.download_seniors"), download_csv(at_risk), "at_risk_seniors.csv", "text/csv")
