@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, RobustScaler, StandardScaler
 
-from churn_core.schema import CLASSIC_FEATURES, COLUMN_BY_NAME, LEAKAGE_COLUMNS, TARGET
+from churn_core.schema import CLASSIC_FEATURES, COLUMN_BY_NAME, LEAKAGE_COLUMNS, LEAKAGE_COLUMNS_RAW, TARGET
 
 #: Columns that are not features although they do not leak: identifiers, constants,
 #: geography, and derived columns that only repeat other features.
@@ -45,8 +45,6 @@ def check_no_leakage(columns: Iterable[str]) -> None:
 
     Accepts warehouse names and raw names (``"Churn Score"`` as well as ``churn_score``).
     """
-    from churn_core.schema import LEAKAGE_COLUMNS_RAW
-
     leaked = sorted(set(columns) & (set(LEAKAGE_COLUMNS) | set(LEAKAGE_COLUMNS_RAW)))
     if leaked:
         raise LeakageError(f"leakage columns must never reach a churn model: {leaked}")

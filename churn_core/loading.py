@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.errors as pa_errors
+import pandera.pandas as pa
 
 from churn_core.schema import COLUMN_BY_RAW, RAW_COLUMNS, RAW_SCHEMA, RENAME
 
@@ -196,6 +197,27 @@ def _failure_problems(failure_cases: pd.DataFrame) -> list[dict]:
     return problems
 
 
+def validate_with(schema: pa.DataFrameSchema, df: pd.DataFrame, source: str, required: tuple[str, ...]) -> pd.DataFrame:
+    """Check that ``required`` columns exist, then validate ``df`` lazily against ``schema``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated (and coerced) table.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every missing column (with a "misspelled?" hint) or every failed check
+        with its CSV lines; nothing is dropped.
+    """
+    _check_columns(df, source, required)
+    try:
+        return schema.validate(df, lazy=True)
+    except pa_errors.SchemaErrors as exc:
+        raise DataValidationError(source, pd.DataFrame(_failure_problems(exc.failure_cases))) from exc
+
+
 def validate_raw(df: pd.DataFrame, source: str = "<upload>") -> pd.DataFrame:
     """Validate a raw customer table (raw column names, text cells) against the schema.
 
@@ -218,11 +240,7 @@ def validate_raw(df: pd.DataFrame, source: str = "<upload>") -> pd.DataFrame:
         blank required cell, duplicate ``customerID`` and cross-column inconsistency, with
         CSV line numbers.
     """
-    _check_columns(df, source, RAW_COLUMNS)
-    try:
-        return RAW_SCHEMA.validate(df, lazy=True)
-    except pa_errors.SchemaErrors as exc:
-        raise DataValidationError(source, pd.DataFrame(_failure_problems(exc.failure_cases))) from exc
+    return validate_with(RAW_SCHEMA, df, source, RAW_COLUMNS)
 
 
 def add_derived_columns(df: pd.DataFrame) -> pd.DataFrame:

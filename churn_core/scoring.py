@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-import pandera.errors as pa_errors
 import pandera.pandas as pa
 
 from churn_core.business import Economics, recommend, risk_score, risk_tier
@@ -23,10 +22,9 @@ from churn_core.features import MODEL_FEATURES, feature_frame
 from churn_core.loading import (
     SERVICE_COLUMNS,
     DataValidationError,
-    _check_columns,
-    _failure_problems,
     clean_text_cells,
     decode_csv,
+    validate_with,
 )
 from churn_core.schema import COLUMN_BY_NAME, RAW_SCHEMA, RENAME
 
@@ -59,11 +57,7 @@ def prepare_for_scoring(raw: pd.DataFrame, source: str = "<upload>") -> pd.DataF
     DataValidationError
         Naming every missing column and every invalid cell with its CSV line.
     """
-    _check_columns(raw, source, SCORING_RAW_COLUMNS)
-    try:
-        valid = _SCORING_SCHEMA.validate(raw, lazy=True)
-    except pa_errors.SchemaErrors as exc:
-        raise DataValidationError(source, pd.DataFrame(_failure_problems(exc.failure_cases))) from exc
+    valid = validate_with(_SCORING_SCHEMA, raw, source, SCORING_RAW_COLUMNS)
     out = valid[list(SCORING_RAW_COLUMNS)].rename(columns=RENAME)
     services = [(out[c] != "No") if c == "internet_service" else (out[c] == "Yes") for c in SERVICE_COLUMNS]
     out["n_services"] = np.sum(services, axis=0).astype("int64")
