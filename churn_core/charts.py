@@ -302,3 +302,61 @@ def drivers_figure(contributions: pd.Series, values: pd.Series, lang: str, top: 
         **_LAYOUT,
     )
     return fig
+
+
+# -- survival, CLV and campaigns -----------------------------------------------------------
+def km_figure(curves: pd.DataFrame, group: str, p_value: float, lang: str) -> go.Figure:
+    """Kaplan–Meier curves per level with 95 % bands; the log-rank p-value in the title."""
+    fig = go.Figure()
+    palette = px.colors.qualitative.Set1
+    for i, (level, grp) in enumerate(curves.groupby("level", sort=False)):
+        color = palette[i % len(palette)]
+        name = value_label(level, lang)
+        fig.add_scatter(
+            x=grp["month"], y=grp["ci_high"], line_width=0, showlegend=False, hoverinfo="skip", line_shape="hv"
+        )
+        fig.add_scatter(
+            x=grp["month"], y=grp["ci_low"], line_width=0, fill="tonexty", showlegend=False, hoverinfo="skip",
+            line_shape="hv", fillcolor=color.replace("rgb", "rgba").replace(")", ",0.15)"),
+        )  # fmt: skip
+        fig.add_scatter(x=grp["month"], y=grp["survival"], name=name, line_color=color, line_shape="hv")
+    fig.update_layout(
+        title=t(
+            "clv.km_title", lang, feature=feature_label(group, lang), p=f"{p_value:.1e}" if p_value > 0 else "< 1e-300"
+        ),
+        xaxis_title=feature_label("tenure", lang),
+        yaxis_title=t("clv.survival", lang),
+        **_LAYOUT,
+    )
+    return _pct_axis(fig)
+
+
+def clv_scatter(clv: pd.Series, cltv: pd.Series, corr: float, lang: str) -> go.Figure:
+    """Our CLV (USD) against IBM's CLTV score, with their Pearson correlation."""
+    fig = go.Figure(
+        go.Scattergl(x=cltv, y=clv, mode="markers", marker={"size": 4, "opacity": 0.4, "color": STAY_COLOR})
+    )
+    fig.update_layout(
+        title=t("clv.compare_title", lang, corr=f"{corr:.2f}"),
+        xaxis_title=t("clv.ibm_cltv", lang),
+        yaxis_title=t("clv.our_clv", lang),
+        **_LAYOUT,
+    )
+    return fig
+
+
+def sensitivity_figure(table: pd.DataFrame, lang: str) -> go.Figure:
+    """Net gain (USD) of the campaign by churn reduction, one line per uptake."""
+    fig = go.Figure()
+    for uptake, grp in table.groupby("uptake"):
+        fig.add_scatter(x=grp["churn_reduction"], y=grp["net_gain_usd"], name=f"{uptake:.0%}")
+    fig.add_hline(y=0, line_dash="dot")
+    fig.update_layout(
+        title=t("clv.sensitivity_title", lang),
+        xaxis_title=t("clv.churn_reduction", lang),
+        yaxis_title=t("clv.net_gain", lang),
+        legend_title=t("clv.uptake", lang),
+        xaxis_tickformat=".0%",
+        **_LAYOUT,
+    )
+    return fig

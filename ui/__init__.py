@@ -55,6 +55,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/eda.py", "nav.eda", ":material/query_stats:"),
     ("pages/models.py", "nav.models", ":material/model_training:"),
     ("pages/scoring.py", "nav.scoring", ":material/person_search:"),
+    ("pages/revenue.py", "nav.revenue", ":material/savings:"),
 )
 
 
@@ -218,3 +219,19 @@ def economics_sidebar():
     success = sb.slider(tr("model.success_rate"), 0.05, 1.0, default.success_rate, 0.05, key="econ_success")
     months = sb.slider(tr("model.value_months"), 1, 60, int(default.value_months), key="econ_months")
     return Economics(offer_cost_usd=cost, success_rate=success, value_months=months)
+
+
+# -- survival and CLV ----------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _survival(raw_stat: tuple[int, int]):
+    from churn_core import survival
+
+    customers = query_customers()
+    model = survival.SurvivalModel("weibull").fit(customers)
+    return model, survival.customer_clv(model, customers), survival.evaluate_models(customers)
+
+
+def survival_results():
+    """(Weibull AFT fitted on all customers, per-customer CLV table, held-out evaluation)."""
+    with st.spinner(tr("clv.fitting")):
+        return _survival(_raw_stat())

@@ -44,6 +44,9 @@ def test_every_key_used_in_code_exists() -> None:
     used |= {f"eda.tab_{n}" for n in ("features", "distributions", "tenure_age", "seniors", "reasons", "correlation")}
     used |= {"eda.tab_table"} | {f"model.tab_{n}" for n in ("leaderboard", "curves", "profit", "importance", "card")}
     used |= {f"score.tab_{n}" for n in ("single", "batch", "seniors")}
+    used |= {f"clv.tab_{n}" for n in ("survival", "clv", "risk", "campaign")}
+    used |= {f"clv.col_{c}" for c in ("horizon_months", "customers_without", "customers_with", "revenue_without_usd")}
+    used |= {f"clv.col_{c}" for c in ("revenue_with_usd", "discount_cost_usd", "net_gain_usd")}
     used |= {f"tier.{name}" for name, _ in RISK_TIERS}
     used |= {f"metric.{m}" for m in ("roc_auc", "pr_auc", "top_decile_lift", "brier")}
     used |= {f"home.page_{key.split('.')[1]}" for _, key, _ in PAGES[1:]} | {key for _, key, _ in PAGES}

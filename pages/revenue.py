@@ -1,0 +1,90 @@
+"""Revenue & CLV: revenue identity, survival curves, CLV, revenue at risk, campaign simulator."""
+
+import numpy as np
+import plotly.express as px
+import streamlit as st
+
+from churn_core import campaign as cp
+from churn_core import charts, survival
+from churn_core.i18n import feature_label, fmt_int, fmt_usd, value_label
+from churn_core.scoring import at_risk_seniors
+from ui import download_csv, lang, model_bundle, page_setup, query_customers, survival_results, tr
+
+page_setup("nav.revenue", ":material/savings:")
+lg = lang()
+st.title(tr("clv.title"))
+st.info(tr("app.data_note"), icon=":material/info:")
+customers = query_customers()
+model, clv, ev = survival_results()
+
+NAMES = ("survival", "clv", "risk", "campaign")
+tab = dict(zip(NAMES, st.tabs([tr(f"clv.tab_{n}") for n in NAMES], key="clv_tab", on_change="rerun"), strict=True))
+
+if tab["survival"].open:
+    with tab["survival"]:
+        identity = survival.revenue_identity(customers)
+        breaking = int((identity["residual"].abs() > 1e-6).sum())
+        st.warning(tr("clv.identity", n=breaking), icon=":material/function:")
+        group = st.selectbox(
+            tr("clv.group"), ("contract", "age_group", "internet_service", "offer"),
+            format_func=lambda f: feature_label(f, lg), key="clv_group",
+        )  # fmt: skip
+        curves, p = survival.kaplan_meier(customers, group)
+        st.plotly_chart(charts.km_figure(curves, group, p, lg), width="stretch")
+        c1, c2 = st.columns(2)
+        c1.metric(tr("clv.c_index_cox"), f"{ev['cox_c_index']:.3f}")
+        c2.metric(tr("clv.c_index_weibull"), f"{ev['weibull_c_index']:.3f}")
+        st.caption(tr("clv.c_index_caption", n_train=fmt_int(ev["n_train"]), n_test=fmt_int(ev["n_test"])))
+        st.markdown(tr("clv.ph_text"))
+        st.dataframe(ev["ph_violations"].round(4))
+
+if tab["clv"].open:
+    with tab["clv"]:
+        st.markdown(tr("clv.formula"))
+        c1, c2 = st.columns(2)
+        c1.metric(tr("clv.median_clv"), fmt_usd(clv["clv_usd"].median()))
+        c2.metric(tr("clv.median_months"), f"{clv['expected_months'].median():.1f}")
+        hist = px.histogram(clv, x="clv_usd", nbins=60, labels={"clv_usd": tr("clv.our_clv")})
+        st.plotly_chart(hist, width="stretch")
+        corr = float(np.corrcoef(clv["clv_usd"], customers["cltv"])[0, 1])
+        st.plotly_chart(charts.clv_scatter(clv["clv_usd"], customers["cltv"], corr, lg), width="stretch")
+        st.caption(tr("clv.compare_caption"))
+        st.download_button(tr("clv.download"), download_csv(clv), "clv.csv", "text/csv")
+
+if tab["risk"].open:
+    with tab["risk"]:
+        by = st.selectbox(
+            tr("clv.group"), ("age_group", "contract", "internet_service", "payment_method", "offer"),
+            format_func=lambda f: feature_label(f, lg), key="clv_risk_group",
+        )  # fmt: skip
+        table = clv.assign(level=customers[by].astype(str).map(lambda v: value_label(v, lg)).to_numpy())
+        risk = table.groupby("level", as_index=False).agg(
+            customers=("customer_id", "size"), revenue_at_risk_12m_usd=("revenue_at_risk_12m_usd", "sum")
+        )
+        fig = px.bar(
+            risk, x="level", y="revenue_at_risk_12m_usd", text="customers", labels={"level": feature_label(by, lg)}
+        )
+        fig.update_layout(title=tr("clv.risk_title"), yaxis_title=tr("clv.risk_axis"))
+        st.plotly_chart(fig, width="stretch")
+        st.caption(tr("clv.risk_caption", total=fmt_usd(clv["revenue_at_risk_12m_usd"].sum())))
+
+if tab["campaign"].open:
+    with tab["campaign"]:
+        st.markdown(tr("clv.campaign_intro"))
+        c1, c2, c3 = st.columns(3)
+        discount = c1.slider(tr("clv.discount"), 0, 30, 10, key="cp_discount") / 100
+        uptake = c2.slider(tr("clv.uptake"), 0, 100, 50, key="cp_uptake") / 100
+        reduction = c3.slider(tr("clv.churn_reduction"), 0, 30, 10, key="cp_reduction") / 100
+        target = at_risk_seniors(model_bundle().model, customers)
+        chosen = customers.set_index("customer_id").loc[target["customer_id"]].reset_index()
+        surv = model.conditional_survival(chosen, 24)
+        plan = cp.Campaign(discount=discount, uptake=uptake, churn_reduction=reduction)
+        result = cp.simulate(chosen["monthly_charges"], surv, plan)
+        st.markdown(tr("clv.target", n=fmt_int(len(chosen))))
+        names = {c: tr(f"clv.col_{c}") for c in result.columns}
+        st.dataframe(result.round(1), hide_index=True, column_config=names)
+        even = cp.break_even_reduction(chosen["monthly_charges"], surv, plan)
+        st.markdown(tr("clv.break_even", r="–" if even is None else f"{even:.1%}"))
+        st.plotly_chart(
+            charts.sensitivity_figure(cp.sensitivity(chosen["monthly_charges"], surv, plan), lg), width="stretch"
+        )

@@ -1,0 +1,40 @@
+"""AppTest of the Revenue & CLV page: identity, survival, CLV, revenue at risk, campaign."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import open_page, open_tab
+
+pytestmark = pytest.mark.app
+
+TAB_CHARTS = {"survival": 1, "clv": 2, "risk": 1, "campaign": 1}
+
+
+@pytest.fixture(scope="module")
+def page() -> AppTest:
+    return open_page("pages/revenue.py")
+
+
+@pytest.mark.parametrize("name", list(TAB_CHARTS))
+def test_every_tab(page: AppTest, name: str) -> None:
+    open_tab(page, "clv_tab", "clv", name)
+    assert not page.exception, page.exception
+    assert len(page.get("plotly_chart")) == TAB_CHARTS[name]
+
+
+def test_survival_tab_shows_identity_and_held_out_concordance(page: AppTest) -> None:
+    open_tab(page, "clv_tab", "clv", "survival")
+    assert any("11" in w.value and "항등식" in w.value for w in page.warning)
+    c_indexes = [float(m.value) for m in page.metric]
+    assert len(c_indexes) == 2 and min(c_indexes) >= 0.85
+
+
+def test_campaign_reacts_to_assumptions(page: AppTest) -> None:
+    open_tab(page, "clv_tab", "clv", "campaign")
+    before = page.dataframe[0].value["net_gain_usd"].iloc[-1]
+    page.slider(key="cp_reduction").set_value(30).run()
+    after = page.dataframe[0].value["net_gain_usd"].iloc[-1]
+    assert after > before
+    assert any("손익분기" in m.value for m in page.markdown)
