@@ -187,15 +187,24 @@ def reasons_bars(reasons: pd.DataFrame, lang: str) -> go.Figure:
     return fig
 
 
+def _diverging_heatmap(matrix: pd.DataFrame, x: list[str], y: list[str], title: str, height: int) -> go.Figure:
+    fig = px.imshow(
+        matrix.to_numpy(), x=x, y=y, zmin=-1, zmax=1, color_continuous_scale="RdBu_r", text_auto=".2f", aspect="auto"
+    )
+    fig.update_layout(title=title, height=height, **_LAYOUT)
+    return fig
+
+
 def correlation_heatmap(matrix: pd.DataFrame, lang: str) -> go.Figure:
     """Annotated heatmap of a correlation matrix on a diverging scale from -1 to 1."""
     names = [feature_label(c, lang) for c in matrix.columns]
-    fig = px.imshow(
-        matrix.to_numpy(), x=names, y=names, zmin=-1, zmax=1,
-        color_continuous_scale="RdBu_r", text_auto=".2f", aspect="auto",
-    )  # fmt: skip
-    fig.update_layout(title=t("eda.corr_title", lang), height=700, **_LAYOUT)
-    return fig
+    return _diverging_heatmap(matrix, names, names, t("eda.corr_title", lang), 700)
+
+
+def loadings_heatmap(loadings: pd.DataFrame, lang: str) -> go.Figure:
+    """Annotated heatmap of factor loadings (variables × factors), -1 to 1."""
+    names = [feature_label(v, lang) for v in loadings.index]
+    return _diverging_heatmap(loadings, list(loadings.columns), names, t("seg.loadings", lang), 600)
 
 
 # -- churn model evaluation ---------------------------------------------------------------

@@ -81,6 +81,8 @@ class EdaFilters(BaseModel):
     ----------
     age_groups, genders, contracts, internet_services, payment_methods, offers : tuple of str
         Allowed values of each column (see :func:`allowed_values`).
+    segments : tuple of int
+        Customer segments (k-means, see :mod:`churn_core.segments`).
     senior_only : bool
         Keep only customers aged 65 or older.
     tenure_min, tenure_max : int
@@ -96,6 +98,7 @@ class EdaFilters(BaseModel):
     internet_services: tuple[str, ...] = ()
     payment_methods: tuple[str, ...] = ()
     offers: tuple[str, ...] = ()
+    segments: tuple[int, ...] = ()
     tenure_min: int = Field(default=0, ge=0)
     tenure_max: int = Field(default=600, ge=0)
 
@@ -120,6 +123,9 @@ class EdaFilters(BaseModel):
             if values:
                 clauses.append(f"{column} IN UNNEST(@{field})")
                 params[field] = list(values)
+        if self.segments:
+            clauses.append("segment IN UNNEST(@segments)")
+            params["segments"] = [int(s) for s in self.segments]
         return " AND ".join(clauses), params
 
 
@@ -397,6 +403,11 @@ def filtered_customers(wh: Warehouse, filters: EdaFilters | None = None, limit: 
     return wh.query(sql, {**params, "limit": int(limit)})
 
 
+def segment_ids(wh: Warehouse) -> list[int]:
+    """The customer segments present in the warehouse, ascending."""
+    return [int(v) for v in wh.query("SELECT DISTINCT segment FROM {customers} ORDER BY segment")["segment"]]
+
+
 def customer_rows(
     wh: Warehouse,
     ids: tuple[str, ...] | None = None,
@@ -420,6 +431,7 @@ def customer_rows(
         If a column is not a declared warehouse column.
     """
     known = set(COLUMN_BY_NAME) | {"is_senior", "age_group", "tenure_band", "n_services", "total_charges_was_blank"}
+    known |= {"segment"}
     cols = list(columns or ())
     unknown = [c for c in cols if c not in known]
     if unknown:

@@ -24,9 +24,10 @@ import pandas as pd
 import sqlglot
 
 from churn_core.loading import file_sha256, load_customers
+from churn_core.segments import Segmenter
 
 #: Bump when the derived columns or table layout change, to force a rebuild.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 CUSTOMERS_TABLE = "customers"
 
 ProgressFn = Callable[[float, str], None]
@@ -104,6 +105,8 @@ class DuckDBWarehouse:
         report = progress or (lambda fraction, message: None)
         report(0.05, "validating raw file")
         customers = load_customers(self.raw_csv)
+        report(0.3, "segmenting customers (k-means)")
+        customers["segment"] = Segmenter().fit(customers).predict(customers).astype("int64")
         report(0.6, "writing customers table")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}.tmp")

@@ -39,3 +39,9 @@ def warehouse(isolated_warehouse_path) -> DuckDBWarehouse:
     wh = DuckDBWarehouse(isolated_warehouse_path, RAW_CUSTOMERS_CSV)
     wh.ensure_built()
     return wh
+
+
+@pytest.fixture(scope="session")
+def warehouse_table(warehouse) -> pd.DataFrame:
+    """The whole customers table as the warehouse holds it (with the k-means segment)."""
+    return warehouse.query("SELECT * FROM {customers} ORDER BY customer_id")

@@ -19,4 +19,6 @@ def reference_filter(df: pd.DataFrame, f: EdaFilters) -> pd.DataFrame:
     ]:  # fmt: skip
         if getattr(f, field):
             mask &= df[column].isin(getattr(f, field))
+    if f.segments:
+        mask &= df["segment"].isin(f.segments)
     return df[mask]

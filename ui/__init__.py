@@ -56,6 +56,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/models.py", "nav.models", ":material/model_training:"),
     ("pages/scoring.py", "nav.scoring", ":material/person_search:"),
     ("pages/revenue.py", "nav.revenue", ":material/savings:"),
+    ("pages/segments.py", "nav.segments", ":material/hub:"),
 )
 
 
@@ -136,10 +137,15 @@ TENURE_MAX = 72
 
 def _reset_filters(only_missing: bool = False) -> None:
     defaults = {f"f_{field}": [] for field, _, _ in _FILTER_WIDGETS}
-    defaults |= {"f_senior_only": False, "f_tenure": (0, TENURE_MAX)}
+    defaults |= {"f_senior_only": False, "f_tenure": (0, TENURE_MAX), "f_segments": []}
     for key, value in defaults.items():
         if not only_missing or key not in st.session_state:
             st.session_state[key] = value
+
+
+@st.cache_data(show_spinner=False)
+def _segments(raw_stat: tuple[int, int]) -> list[int]:
+    return eda.segment_ids(warehouse())
 
 
 def filter_sidebar() -> eda.EdaFilters:
@@ -155,12 +161,17 @@ def filter_sidebar() -> eda.EdaFilters:
             tr(label), eda.allowed_values(column), key=f"f_{field}",
             format_func=lambda v: value_label(v, lg), placeholder=tr("filters.all"),
         )  # fmt: skip
+    segments = sb.multiselect(
+        tr("filters.segment"), _segments(_raw_stat()), key="f_segments",
+        format_func=lambda s: tr("filters.segment_n", n=s), placeholder=tr("filters.all"),
+    )  # fmt: skip
     low, high = sb.slider(tr("filters.tenure"), 0, TENURE_MAX, key="f_tenure")
     sb.button(tr("filters.reset"), on_click=_reset_filters)
     return eda.EdaFilters(
         senior_only=senior_only,
         tenure_min=low,
         tenure_max=600 if high == TENURE_MAX else high,  # the top of the slider means "72+"
+        segments=tuple(segments),
         **{k: tuple(v) for k, v in values.items()},
     )
 
@@ -235,3 +246,30 @@ def survival_results():
     """(Weibull AFT fitted on all customers, per-customer CLV table, held-out evaluation)."""
     with st.spinner(tr("clv.fitting")):
         return _survival(_raw_stat())
+
+
+@st.cache_resource(show_spinner=False)
+def _segmenters(raw_stat: tuple[int, int]):
+    from churn_core.segments import Segmenter
+
+    customers = query_customers()
+    seniors = customers[customers["is_senior"]]
+    return Segmenter().fit(customers), Segmenter().fit(seniors)
+
+
+def segmenters():
+    """(k-means Segmenter of all customers, Segmenter of seniors only), fitted once per process."""
+    with st.spinner(tr("seg.fitting")):
+        return _segmenters(_raw_stat())
+
+
+@st.cache_data(show_spinner=False)
+def _loadings(raw_stat: tuple[int, int]) -> pd.DataFrame:
+    from churn_core.segments import factor_loadings
+
+    return factor_loadings(query_customers())
+
+
+def factor_loadings() -> pd.DataFrame:
+    """Varimax factor loadings of the service and usage variables (cached)."""
+    return _loadings(_raw_stat())

@@ -80,3 +80,22 @@ def test_campaign_simulator_hand_computed() -> None:
     assert result["customers_with"] == pytest.approx(0.9025)
     # no discount: any reduction pays; the break-even needs no reduction at all
     assert break_even_reduction([100.0], surv, Campaign(discount=0.0, uptake=1.0), horizon=2) == 0.0
+
+
+def test_segments_k_by_silhouette_and_profiles(customers, warehouse_table) -> None:
+    from churn_core import segments as sg
+
+    seg = sg.Segmenter(k_values=(2, 3, 4)).fit(customers)
+    assert seg.k_ == int(seg.scores_.loc[seg.scores_["silhouette"].idxmax(), "k"])
+    labels = seg.predict(customers)
+    prof = sg.profile(customers, labels)
+    assert prof["customers"].sum() == len(customers)
+    assert prof["churn_rate"].max() - prof["churn_rate"].min() > 0.2  # segments differ in churn
+    # the warehouse stores the same deterministic segmentation (full k range)
+    full = sg.Segmenter().fit(customers).predict(customers)
+    assert (warehouse_table.set_index("customer_id").loc[customers["customer_id"], "segment"].to_numpy() == full).all()
+    loadings = sg.factor_loadings(customers)
+    assert loadings.shape == (len(sg.SERVICES), 3)
+    assert any("streaming_movies" in names for names in sg.factor_labels(loadings).values())
+    proj = sg.projection(customers, labels)
+    assert proj.shape == (len(customers), 4)

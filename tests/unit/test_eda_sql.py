@@ -20,13 +20,14 @@ FILTER_CASES = {
         genders=("Female",), payment_methods=("Electronic check",), tenure_min=1, tenure_max=12
     ),
     "age-groups-offers": EdaFilters(age_groups=("65-69", "80+"), offers=("None", "Offer E")),
+    "segments": EdaFilters(segments=(0, 2)),
 }
 
 
 @pytest.fixture(params=list(FILTER_CASES), scope="module")
-def case(request, customers, warehouse):
+def case(request, warehouse_table, warehouse):
     f = FILTER_CASES[request.param]
-    sub = reference_filter(customers, f)
+    sub = reference_filter(warehouse_table, f)
     assert len(sub) > 0
     return f, sub
 
