@@ -41,6 +41,10 @@ if tab["survival"].open:
 if tab["clv"].open:
     with tab["clv"]:
         st.markdown(tr("clv.formula"))
+        a1, a2 = st.columns(2)
+        margin = a1.slider(tr("clv.margin"), 5, 100, 30, key="clv_margin") / 100
+        rate = a2.slider(tr("clv.discount_rate"), 0, 30, 10, key="clv_rate") / 100
+        clv = survival.customer_clv(model, customers, survival.CLVAssumptions(margin_rate=margin, annual_discount=rate))
         c1, c2 = st.columns(2)
         c1.metric(tr("clv.median_clv"), fmt_usd(clv["clv_usd"].median()))
         c2.metric(tr("clv.median_months"), f"{clv['expected_months'].median():.1f}")
@@ -75,8 +79,19 @@ if tab["campaign"].open:
         discount = c1.slider(tr("clv.discount"), 0, 30, 10, key="cp_discount") / 100
         uptake = c2.slider(tr("clv.uptake"), 0, 100, 50, key="cp_uptake") / 100
         reduction = c3.slider(tr("clv.churn_reduction"), 0, 30, 10, key="cp_reduction") / 100
-        target = at_risk_seniors(model_bundle().model, customers)
-        chosen = customers.set_index("customer_id").loc[target["customer_id"]].reset_index()
+        groups = ["at_risk_seniors", "seniors", *sorted(int(v) for v in customers["segment"].unique())]
+
+        def audience_label(a):
+            return tr("filters.segment_n", n=a) if isinstance(a, int) else tr(f"clv.audience_{a}")
+
+        audience = st.selectbox(tr("clv.audience"), groups, format_func=audience_label, key="cp_audience")
+        if audience == "at_risk_seniors":
+            ids = at_risk_seniors(model_bundle().model, customers)["customer_id"]
+            chosen = customers.set_index("customer_id").loc[ids].reset_index()
+        elif audience == "seniors":
+            chosen = customers[customers["is_senior"]]
+        else:
+            chosen = customers[customers["segment"] == audience]
         surv = model.conditional_survival(chosen, 24)
         plan = cp.Campaign(discount=discount, uptake=uptake, churn_reduction=reduction)
         result = cp.simulate(chosen["monthly_charges"], surv, plan)

@@ -38,3 +38,13 @@ def test_campaign_reacts_to_assumptions(page: AppTest) -> None:
     after = page.dataframe[0].value["net_gain_usd"].iloc[-1]
     assert after > before
     assert any("손익분기" in m.value for m in page.markdown)
+
+
+def test_campaign_targets_and_clv_assumptions(page: AppTest, warehouse_table) -> None:
+    open_tab(page, "clv_tab", "clv", "campaign")
+    page.selectbox(key="cp_audience").select("seniors").run()
+    assert any(f"{int(warehouse_table['is_senior'].sum()):,}" in m.value for m in page.markdown)
+    open_tab(page, "clv_tab", "clv", "clv")
+    low = page.metric[0].value
+    page.slider(key="clv_margin").set_value(60).run()
+    assert page.metric[0].value != low  # doubling the margin doubles CLV
