@@ -273,3 +273,25 @@ def evaluate_models(customers: pd.DataFrame, test_size: float = 0.25, seed: int 
         "n_train": len(train),
         "n_test": len(test),
     }
+
+
+def revenue_at_risk_by(clv: pd.DataFrame, customers: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Revenue at risk over 12 months (USD) and customers per level of ``column``.
+
+    Parameters
+    ----------
+    clv : pandas.DataFrame
+        Output of :func:`customer_clv`, row-aligned with ``customers``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``level``, ``customers``, ``revenue_at_risk_12m_usd``, largest risk first.
+    """
+    table = pd.DataFrame(
+        {"level": customers[column].astype(str).to_numpy(), "risk": clv["revenue_at_risk_12m_usd"].to_numpy()}
+    )
+    out = table.groupby("level", as_index=False).agg(
+        customers=("risk", "size"), revenue_at_risk_12m_usd=("risk", "sum")
+    )
+    return out.sort_values("revenue_at_risk_12m_usd", ascending=False, ignore_index=True)

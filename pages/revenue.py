@@ -61,10 +61,8 @@ if tab["risk"].open:
             tr("clv.group"), ("age_group", "contract", "internet_service", "payment_method", "offer"),
             format_func=lambda f: feature_label(f, lg), key="clv_risk_group",
         )  # fmt: skip
-        table = clv.assign(level=customers[by].astype(str).map(lambda v: value_label(v, lg)).to_numpy())
-        risk = table.groupby("level", as_index=False).agg(
-            customers=("customer_id", "size"), revenue_at_risk_12m_usd=("revenue_at_risk_12m_usd", "sum")
-        )
+        risk = survival.revenue_at_risk_by(clv, customers, by)
+        risk["level"] = [value_label(v, lg) for v in risk["level"]]
         fig = px.bar(
             risk, x="level", y="revenue_at_risk_12m_usd", text="customers", labels={"level": feature_label(by, lg)}
         )

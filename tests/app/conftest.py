@@ -23,3 +23,10 @@ def open_tab(at: AppTest, state_key: str, catalog_prefix: str, name: str, lang: 
     """Select the lazy tab ``<catalog_prefix>.tab_<name>`` of a page and rerun."""
     at.session_state[state_key] = t(f"{catalog_prefix}.tab_{name}", lang)
     return at.run()
+
+
+def assert_tab_charts(at: AppTest, state_key: str, catalog_prefix: str, name: str, expected: int) -> None:
+    """Open a lazy tab and check it ran without exception and drew ``expected`` charts."""
+    open_tab(at, state_key, catalog_prefix, name)
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == expected

@@ -9,7 +9,7 @@ from churn_core.business import Economics
 from churn_core.config import MODELS_DIR
 from churn_core.modeling import candidate_grid
 from churn_core.training import OOF_FILE, load_bundle
-from tests.app.conftest import open_page, open_tab
+from tests.app.conftest import assert_tab_charts, open_page, open_tab
 
 pytestmark = pytest.mark.app
 
@@ -36,9 +36,7 @@ def test_headline_metrics_are_the_cross_validated_ones(page: AppTest) -> None:
 
 @pytest.mark.parametrize("name", list(TAB_CHARTS))
 def test_every_tab(page: AppTest, name: str) -> None:
-    _open(page, name)
-    assert not page.exception, page.exception
-    assert len(page.get("plotly_chart")) == TAB_CHARTS[name]
+    assert_tab_charts(page, "model_tab", "model", name, TAB_CHARTS[name])
 
 
 def test_leaderboard_lists_the_whole_grid(page: AppTest) -> None:

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from churn_core.eda import EdaFilters
-from tests.app.conftest import open_page, open_tab
+from tests.app.conftest import assert_tab_charts, open_page, open_tab
 from tests.reference import reference_filter
 
 pytestmark = pytest.mark.app
@@ -21,9 +21,7 @@ def page() -> AppTest:
 
 @pytest.mark.parametrize("name", list(TAB_CHARTS))
 def test_every_tab(page: AppTest, name: str) -> None:
-    open_tab(page, "seg_tab", "seg", name)
-    assert not page.exception, page.exception
-    assert len(page.get("plotly_chart")) == TAB_CHARTS[name]
+    assert_tab_charts(page, "seg_tab", "seg", name, TAB_CHARTS[name])
 
 
 def test_cluster_profiles_cover_every_customer(page: AppTest, warehouse_table) -> None:

@@ -99,3 +99,13 @@ def test_segments_k_by_silhouette_and_profiles(customers, warehouse_table) -> No
     assert any("streaming_movies" in names for names in sg.factor_labels(loadings).values())
     proj = sg.projection(customers, labels)
     assert proj.shape == (len(customers), 4)
+
+
+def test_revenue_at_risk_by_segment_adds_up(split) -> None:
+    train, test = split
+    model = sv.SurvivalModel("weibull").fit(train)
+    clv = sv.customer_clv(model, test)
+    by = sv.revenue_at_risk_by(clv, test, "contract")
+    assert by["customers"].sum() == len(test)
+    assert by["revenue_at_risk_12m_usd"].sum() == pytest.approx(clv["revenue_at_risk_12m_usd"].sum())
+    assert by.iloc[0]["level"] == "Month-to-month"  # most revenue at risk
