@@ -111,3 +111,20 @@ def sensitivity(monthly_charges, surv: np.ndarray, campaign: Campaign, horizon: 
             gain = simulate(monthly_charges, surv, trial, (horizon,))["net_gain_usd"].iloc[0]
             rows.append({"uptake": uptake, "churn_reduction": float(r), "net_gain_usd": float(gain)})
     return pd.DataFrame(rows)
+
+
+def audience(customers: pd.DataFrame, target, at_risk_ids=()) -> pd.DataFrame:
+    """Customers a campaign targets.
+
+    Parameters
+    ----------
+    target : "at_risk_seniors", "seniors" or int
+        At-risk seniors (``at_risk_ids``, in that order), every senior (65+), or one segment.
+    at_risk_ids : sequence of str
+        ``customer_id`` of the at-risk seniors (from :func:`churn_core.scoring.at_risk_seniors`).
+    """
+    if target == "at_risk_seniors":
+        return customers.set_index("customer_id").loc[list(at_risk_ids)].reset_index()
+    if target == "seniors":
+        return customers[customers["is_senior"]]
+    return customers[customers["segment"] == int(target)]

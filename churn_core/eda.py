@@ -20,8 +20,6 @@ from statsmodels.stats.proportion import proportion_confint
 from churn_core.loading import AGE_GROUPS, TENURE_BANDS
 from churn_core.schema import COLUMN_BY_NAME
 
-Z95 = 1.959963984540054
-
 
 class Warehouse(Protocol):
     """What the EDA needs from a warehouse backend."""

@@ -31,7 +31,7 @@ from sklearn.tree import DecisionTreeClassifier
 from xgboost import XGBClassifier
 
 from churn_core.features import MODEL_FEATURES, check_no_leakage, make_preprocessor
-from churn_core.metrics import churn_metrics, summarize_folds
+from churn_core.metrics import METRICS, churn_metrics, summarize_folds
 
 SEED = 42
 FAMILIES: tuple[str, ...] = ("logreg", "tree", "forest", "svm", "adaboost", "xgboost", "lightgbm")
@@ -247,3 +247,19 @@ def leaderboard(results: Iterable[CVResult]) -> pd.DataFrame:
         row |= {f"senior_{k}": v for k, v in s.loc["seniors"].to_dict().items()}
         rows.append(row)
     return pd.DataFrame(rows).sort_values("roc_auc_mean", ascending=False).reset_index(drop=True)
+
+
+def leaderboard_display(board: pd.DataFrame) -> pd.DataFrame:
+    """The leaderboard with each metric as one "mean ± std" text column (for display).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model``, every metric (all customers), ``senior_roc_auc``, ``senior_pr_auc``,
+        ``fit_seconds``; rows in the order of ``board``.
+    """
+    out = pd.DataFrame({"model": board["model"]})
+    for name in [*METRICS, "senior_roc_auc", "senior_pr_auc"]:
+        out[name] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(board[f"{name}_mean"], board[f"{name}_std"], strict=True)]
+    out["fit_seconds"] = board["fit_seconds"]
+    return out

@@ -69,7 +69,6 @@ def score_frame(
     customers: pd.DataFrame,
     economics: Economics | None = None,
     explainer: EnsembleExplainer | None = None,
-    n_drivers: int = 3,
 ) -> pd.DataFrame:
     """Score customers: probability, risk score and tier, expected profit, and (optionally) drivers.
 
@@ -92,11 +91,13 @@ def score_frame(
         ``risk_tier``, ``expected_profit_usd``, ``contact`` (bool: expected profit > 0),
         ``monthly_charges`` (USD/month) [, ``drivers_up``, ``drivers_down``, ``actions``].
     """
+    if explainer is not None:
+        return score_and_explain(model, customers, explainer, economics)[0]
     economics = economics or Economics.from_settings()
     X = feature_frame(customers, MODEL_FEATURES)
     proba = model.predict_proba(X)[:, 1]
     profit = economics.expected_profit(proba, X["monthly_charges"])
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "customer_id": customers["customer_id"].to_numpy(),
             "churn_probability": proba,
@@ -107,13 +108,33 @@ def score_frame(
             "monthly_charges": X["monthly_charges"].to_numpy(),
         }
     )
-    if explainer is not None:
-        ups, downs = top_drivers_table(explainer.contributions(X), n_drivers)
-        records = X.to_dict("records")
-        out["drivers_up"] = ["|".join(up) for up in ups]
-        out["drivers_down"] = ["|".join(down) for down in downs]
-        out["actions"] = ["|".join(recommend(rec, set(up))) for rec, up in zip(records, ups, strict=True)]
-    return out
+
+
+def score_and_explain(
+    model: ChurnEnsemble,
+    customers: pd.DataFrame,
+    explainer: EnsembleExplainer,
+    economics: Economics | None = None,
+    n_drivers: int = 3,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`score_frame` with drivers and actions, plus the SHAP contributions it used.
+
+    Returns
+    -------
+    scored : pandas.DataFrame of shape (n_customers, 10)
+        As :func:`score_frame` with an explainer.
+    contributions : pandas.DataFrame of shape (n_customers, n_features)
+        Log-odds SHAP contribution of every feature (see :class:`EnsembleExplainer`).
+    """
+    scored = score_frame(model, customers, economics)
+    X = feature_frame(customers, MODEL_FEATURES)
+    contributions = explainer.contributions(X)
+    ups, downs = top_drivers_table(contributions, n_drivers)
+    records = X.to_dict("records")
+    scored["drivers_up"] = ["|".join(up) for up in ups]
+    scored["drivers_down"] = ["|".join(down) for down in downs]
+    scored["actions"] = ["|".join(recommend(rec, set(up))) for rec, up in zip(records, ups, strict=True)]
+    return scored, contributions
 
 
 def score_csv_chunks(

@@ -5,7 +5,7 @@ import streamlit as st
 from churn_core import charts, evaluation
 from churn_core.business import profit_curve
 from churn_core.i18n import fmt_int, fmt_pct
-from churn_core.metrics import METRICS
+from churn_core.modeling import leaderboard_display
 from churn_core.training import LEADERBOARD_FILE, OOF_FILE
 from ui import economics_sidebar, explainer, lang, model_bundle, model_table, page_setup, tr
 
@@ -45,17 +45,10 @@ if tab["leaderboard"].open:
         if board is None:
             st.info(tr("model.no_leaderboard"))
         else:
-            shown = board.copy()
-            for prefix in ("", "senior_"):
-                for m in METRICS:
-                    shown[f"{prefix}{m}"] = [
-                        f"{a:.3f} ± {b:.3f}"
-                        for a, b in zip(shown[f"{prefix}{m}_mean"], shown[f"{prefix}{m}_std"], strict=True)
-                    ]
-            keep = ["model", *METRICS, *(f"senior_{m}" for m in ("roc_auc", "pr_auc")), "fit_seconds"]
+            shown = leaderboard_display(board)
             st.caption(tr("model.leaderboard_caption", n=len(board)))
             st.dataframe(
-                shown[keep],
+                shown,
                 hide_index=True,
                 height=600,
                 column_config={"fit_seconds": st.column_config.NumberColumn(format="%.0f s")},

@@ -7,8 +7,7 @@ import streamlit as st
 from churn_core import campaign as cp
 from churn_core import charts, survival
 from churn_core.i18n import feature_label, fmt_int, fmt_usd, value_label
-from churn_core.scoring import at_risk_seniors
-from ui import download_csv, lang, model_bundle, page_setup, query_customers, survival_results, tr
+from ui import at_risk_senior_scores, download_csv, lang, page_setup, query_customers, survival_results, tr
 
 page_setup("nav.revenue", ":material/savings:")
 lg = lang()
@@ -83,13 +82,8 @@ if tab["campaign"].open:
             return tr("filters.segment_n", n=a) if isinstance(a, int) else tr(f"clv.audience_{a}")
 
         audience = st.selectbox(tr("clv.audience"), groups, format_func=audience_label, key="cp_audience")
-        if audience == "at_risk_seniors":
-            ids = at_risk_seniors(model_bundle().model, customers)["customer_id"]
-            chosen = customers.set_index("customer_id").loc[ids].reset_index()
-        elif audience == "seniors":
-            chosen = customers[customers["is_senior"]]
-        else:
-            chosen = customers[customers["segment"] == audience]
+        ids = at_risk_senior_scores()["customer_id"] if audience == "at_risk_seniors" else ()
+        chosen = cp.audience(customers, audience, ids)
         surv = model.conditional_survival(chosen, 24)
         plan = cp.Campaign(discount=discount, uptake=uptake, churn_reduction=reduction)
         result = cp.simulate(chosen["monthly_charges"], surv, plan)

@@ -4,12 +4,20 @@ import pandas as pd
 import streamlit as st
 
 from churn_core import charts, eda
-from churn_core.explain import top_drivers
-from churn_core.features import MODEL_FEATURES
 from churn_core.i18n import feature_label, fmt_int, fmt_pct, fmt_usd, value_label
 from churn_core.loading import DataValidationError
-from churn_core.scoring import at_risk_seniors, score_csv_chunks, score_frame
-from ui import download_csv, economics_sidebar, explainer, lang, model_bundle, page_setup, query_customers, tr
+from churn_core.scoring import score_and_explain, score_csv_chunks
+from ui import (
+    at_risk_senior_scores,
+    download_csv,
+    economics_sidebar,
+    explainer,
+    lang,
+    model_bundle,
+    page_setup,
+    query_customers,
+    tr,
+)
 
 page_setup("nav.scoring", ":material/person_search:")
 lg = lang()
@@ -50,16 +58,16 @@ if tab["single"].open:
             feature_label("monthly_charges", lg), 0.0, 500.0, float(base["monthly_charges"]), 1.0, key=f"wi_mc_{cid}"
         )
         frame = pd.DataFrame([customer])
-        scored = score_frame(model, frame, economics, explainer()).iloc[0]
+        scored_frame, contribution_frame = score_and_explain(model, frame, explainer(), economics)
+        scored, contributions = scored_frame.iloc[0], contribution_frame.iloc[0]
         c1, c2, c3, c4 = st.columns(4)
         c1.metric(tr("score.probability"), fmt_pct(scored["churn_probability"]))
         c2.metric(tr("score.risk_score"), f"{scored['risk_score']} / 100")
         c3.metric(tr("score.tier"), tr(f"tier.{scored['risk_tier']}"))
         c4.metric(tr("score.expected_profit"), fmt_usd(scored["expected_profit_usd"]))
-        contributions = explainer().contributions(frame[list(MODEL_FEATURES)]).iloc[0]
         left, right = st.columns([3, 2])
         left.plotly_chart(charts.drivers_figure(contributions, customer, lg), width="stretch")
-        up, down = top_drivers(contributions)
+        up = [f for f in scored["drivers_up"].split("|") if f]
         right.markdown(f"**{tr('score.drivers_up')}**")
         right.markdown("\n".join(f"- {feature_label(f, lg)}: {value_label(customer[f], lg)}" for f in up) or "–")
         right.markdown(f"**{tr('score.actions')}**")
@@ -90,8 +98,8 @@ if tab["batch"].open:
 
 if tab["seniors"].open:
     with tab["seniors"]:
-        seniors = query_customers(seniors_only=True)
-        at_risk = at_risk_seniors(model, seniors, economics)
+        at_risk = at_risk_senior_scores(economics)
+        seniors = query_customers(seniors_only=True, columns=("customer_id",))
         st.markdown(tr("score.seniors_text", n=fmt_int(len(at_risk)), total=fmt_int(len(seniors))))
         at_risk = at_risk.assign(risk_tier=[tr(f"tier.{v}") for v in at_risk["risk_tier"]])
         st.dataframe(

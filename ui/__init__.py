@@ -273,3 +273,22 @@ def _loadings(raw_stat: tuple[int, int]) -> pd.DataFrame:
 def factor_loadings() -> pd.DataFrame:
     """Varimax factor loadings of the service and usage variables (cached)."""
     return _loadings(_raw_stat())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _at_risk(economics_json: str, raw_stat: tuple[int, int], model_stamp: float) -> pd.DataFrame:
+    from churn_core.business import Economics
+    from churn_core.scoring import at_risk_seniors
+
+    economics = Economics.model_validate_json(economics_json)
+    return at_risk_seniors(model_bundle().model, query_customers(seniors_only=True), economics)
+
+
+def at_risk_senior_scores(economics=None) -> pd.DataFrame:
+    """At-risk seniors (tiers high / very high) scored once per economics setting (cached)."""
+    from churn_core.business import Economics
+    from churn_core.training import MODEL_FILE
+
+    economics = economics or Economics.from_settings()
+    stamp = (get_settings().models_dir / MODEL_FILE).stat().st_mtime
+    return _at_risk(economics.model_dump_json(), _raw_stat(), stamp)

@@ -50,13 +50,6 @@ def test_default_view_shows_everyone(page: AppTest) -> None:
     assert not page.error and not page.warning
 
 
-@pytest.mark.parametrize("name", list(TAB_CHARTS))
-def test_every_tab_renders_only_its_own_charts(page: AppTest, name: str) -> None:
-    _open(page, name)
-    assert not page.exception, page.exception
-    assert len(page.get("plotly_chart")) == TAB_CHARTS[name]
-
-
 def test_table_tab_has_rows_and_a_full_download(page: AppTest) -> None:
     _open(page, "table")
     table = page.dataframe[0].value

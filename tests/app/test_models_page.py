@@ -9,7 +9,7 @@ from churn_core.business import Economics
 from churn_core.config import MODELS_DIR
 from churn_core.modeling import candidate_grid
 from churn_core.training import OOF_FILE, load_bundle
-from tests.app.conftest import assert_tab_charts, open_page, open_tab
+from tests.app.conftest import open_page, open_tab
 
 pytestmark = pytest.mark.app
 
@@ -32,11 +32,6 @@ def test_headline_metrics_are_the_cross_validated_ones(page: AppTest) -> None:
     assert metrics["ROC-AUC"] == f"{roc['mean']:.3f} ± {roc['std']:.3f}"
     assert metrics["상위 10% 리프트"].startswith(f"{ev['top_decile_lift']['mean']:.3f}")
     assert any("교차검증" in i.value for i in page.info)
-
-
-@pytest.mark.parametrize("name", list(TAB_CHARTS))
-def test_every_tab(page: AppTest, name: str) -> None:
-    assert_tab_charts(page, "model_tab", "model", name, TAB_CHARTS[name])
 
 
 def test_leaderboard_lists_the_whole_grid(page: AppTest) -> None:

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from churn_core.eda import EdaFilters
-from tests.app.conftest import assert_tab_charts, open_page, open_tab
+from tests.app.conftest import open_page, open_tab
 from tests.reference import reference_filter
 
 pytestmark = pytest.mark.app
@@ -17,11 +17,6 @@ TAB_CHARTS = {"clusters": 2, "seniors": 0, "factors": 1, "map": 1}
 @pytest.fixture(scope="module")
 def page() -> AppTest:
     return open_page("pages/segments.py")
-
-
-@pytest.mark.parametrize("name", list(TAB_CHARTS))
-def test_every_tab(page: AppTest, name: str) -> None:
-    assert_tab_charts(page, "seg_tab", "seg", name, TAB_CHARTS[name])
 
 
 def test_cluster_profiles_cover_every_customer(page: AppTest, warehouse_table) -> None:
