@@ -57,6 +57,7 @@ meta = warehouse().meta()
 st.caption(
     tr(
         "app.warehouse_caption",
+        backend=tr(f"app.backend_{warehouse().backend}"),
         file=meta["raw_file"],
         n=fmt_int(int(meta["n_customers"])),
         built=meta["built_at"],

@@ -8,7 +8,10 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_PACKAGES := chromium chromium-driver fonts-nanum
 
-.PHONY: setup run test system-deps lint bench
+BQEMU  := .venv-bqemu
+BQEMU_STAMP := $(BQEMU)/.installed
+
+.PHONY: setup run test system-deps lint bench bq-emulator
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -26,12 +29,28 @@ system-deps:
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES)
 
+# The local BigQuery emulator in its own venv (it pins its own DuckDB). DuckDB's spatial
+# extension comes from PyPI and is put where DuckDB looks, under a HOME of the venv's own.
+$(BQEMU_STAMP): requirements-bqemu.lock
+	$(PYTHON) -m venv $(BQEMU)
+	$(BQEMU)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-bqemu.lock
+	$(BQEMU)/bin/python -c "import duckdb, duckdb_extension_spatial as s, pathlib, shutil; \
+	  v = duckdb.__version__; plat = duckdb.sql('PRAGMA platform').fetchall()[0][0]; \
+	  src = next(pathlib.Path(s.__file__).parent.rglob('spatial.duckdb_extension')); \
+	  dst = pathlib.Path('$(BQEMU)/home/.duckdb/extensions') / f'v{v}' / plat; \
+	  dst.mkdir(parents=True, exist_ok=True); shutil.copy(src, dst / src.name)"
+	touch $(BQEMU_STAMP)
+
+bq-emulator: $(BQEMU_STAMP)
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: setup system-deps lint
-	$(BIN)/pytest
+# The BigQuery emulator is started on 127.0.0.1 for the test run and stopped after it.
+test: setup system-deps bq-emulator lint
+	$(BIN)/python tests/bq_emulator.py run -- $(BIN)/pytest
 
 bench: setup
 	$(BIN)/python benchmarks/bench_app.py
+	$(BIN)/python benchmarks/bench_warehouse.py

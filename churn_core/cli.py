@@ -16,11 +16,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from churn_core.config import get_settings
-from churn_core.loading import DataValidationError, load_customers
-from churn_core.warehouse import DuckDBWarehouse
+from churn_core.loading import DataValidationError, file_sha256, load_customers
+from churn_core.warehouse import open_warehouse
 
 app = typer.Typer(help="Multi-Telecom retention studio: data and model commands.", no_args_is_help=True)
-warehouse_app = typer.Typer(help="The embedded DuckDB warehouse.", no_args_is_help=True)
+warehouse_app = typer.Typer(help="The warehouse (DuckDB by default, BigQuery by settings).", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
 console = Console()
 
@@ -30,20 +30,61 @@ def warehouse_build(
     force: Annotated[bool, typer.Option(help="Rebuild even if the warehouse is current.")] = False,
 ) -> None:
     """Validate the raw customer CSV and build the warehouse (skipped if already current)."""
-    settings = get_settings()
-    wh = DuckDBWarehouse(settings.warehouse_path, settings.raw_customers_csv)
+    wh = open_warehouse()
     if not force and wh.is_current():
-        console.print(f"warehouse is current: {wh.path}")
+        wh.ensure_tables()
+        console.print(f"warehouse is current: {wh.backend} {wh.location}")
         return
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("building warehouse", total=1.0)
             wh.build(lambda frac, msg: progress.update(task, completed=frac, description=msg))
+            wh.ensure_tables()
     except DataValidationError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(code=1) from exc
-    console.print(f"built {wh.path} ({wh.meta()['n_customers']} customers)")
+    console.print(f"built {wh.backend} {wh.location} ({wh.meta()['n_customers']} customers)")
+
+
+@warehouse_app.command("info")
+def warehouse_info() -> None:
+    """Print the backend, location, build metadata and row count of every table."""
+    from churn_core.tables import TABLES
+
+    wh = open_warehouse()
+    console.print(wh.describe())
+    console.print(wh.stored_meta())
+    for name in ("customers", *TABLES):
+        n = wh.query(f"SELECT COUNT(*) AS n FROM {{{name}}}")["n"].iloc[0] if wh.table_exists(name) else "missing"
+        console.print(f"{name:12s} {n}")
+
+
+@app.command("score")
+def score_command(
+    chunk_rows: Annotated[int, typer.Option(help="Customers per chunk (bounds memory).")] = 0,
+) -> None:
+    """Score every warehouse customer (churn probability, risk tier, CLV) into the scores table."""
+    from churn_core.batch import score_warehouse
+    from churn_core.business import Economics
+    from churn_core.training import MODEL_FILE, load_bundle
+
+    settings = get_settings()
+    wh = open_warehouse(settings)
+    wh.ensure_built()
+    bundle = load_bundle(settings.models_dir)
+    sha = file_sha256(settings.models_dir / MODEL_FILE)
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} customers"))
+    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("scoring", total=None)
+        result = score_warehouse(
+            wh, bundle.model, sha, Economics.from_settings(settings), chunk_rows or settings.score_chunk_rows,
+            settings.max_fit_rows, progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )  # fmt: skip
+    console.print(
+        f"run {result['run_id']}: {result['n_rows']:,} customers in {result['seconds']:.1f} s "
+        f"({result['customers_per_second']:,.0f}/s) -> {wh.table('scores')}"
+    )
 
 
 @app.command("train")

@@ -23,6 +23,7 @@ MODELS_DIR: Path = PROJECT_ROOT / "models"
 BENCHMARKS_DIR: Path = PROJECT_ROOT / "benchmarks"
 
 Language = Literal["ko", "en"]
+Backend = Literal["duckdb", "bigquery"]
 
 
 class Settings(BaseSettings):
@@ -35,8 +36,24 @@ class Settings(BaseSettings):
     ----------
     raw_customers_csv : Path
         The IBM Telco customer file in the extended 52-column schema.
+    warehouse_backend : {"duckdb", "bigquery"}
+        Where the tables live: the embedded DuckDB file (default) or BigQuery.
     warehouse_path : Path
         The embedded DuckDB warehouse file, built from ``raw_customers_csv`` on first use.
+    bigquery_project, bigquery_dataset, bigquery_location : str
+        BigQuery project, dataset (created if missing) and location (``asia-northeast3``
+        is Seoul).
+    bigquery_credentials_file : Path, optional
+        Service-account key file (keep it out of git); default: Application Default
+        Credentials (``gcloud auth application-default login``).
+    bigquery_api_endpoint : str, optional
+        A local BigQuery emulator (``http://127.0.0.1:9050``), used with anonymous
+        credentials; for tests and offline development.
+    score_chunk_rows : int
+        Rows per chunk of batch scoring (``churn-studio score``): bounds peak memory.
+    max_fit_rows : int
+        Customers sampled (deterministically) from the warehouse to fit the survival and
+        segment models shown in the app, so that pages stay fast at millions of rows.
     models_dir : Path
         Trained churn-model artifacts and model card (``churn-studio train``).
     default_language : {"ko", "en"}
@@ -56,7 +73,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHURN_", env_file=PROJECT_ROOT / ".env", extra="ignore")
 
     raw_customers_csv: Path = RAW_CUSTOMERS_CSV
+    warehouse_backend: Backend = "duckdb"
     warehouse_path: Path = DATA_DIR / "warehouse.duckdb"
+    bigquery_project: str | None = None
+    bigquery_dataset: str = "churn_studio"
+    bigquery_location: str = "US"
+    bigquery_credentials_file: Path | None = None
+    bigquery_api_endpoint: str | None = None
+    score_chunk_rows: int = Field(default=100_000, gt=0)
+    max_fit_rows: int = Field(default=20_000, gt=100)
     models_dir: Path = MODELS_DIR
     default_language: Language = "ko"
     max_table_rows: int = Field(default=1_000, gt=0)

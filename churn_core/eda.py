@@ -1,7 +1,7 @@
 """Exploratory churn analytics as SQL aggregations pushed down to the warehouse.
 
 Every function takes a warehouse (anything with ``query(sql, params)``, see
-:class:`churn_core.warehouse.DuckDBWarehouse`) and :class:`EdaFilters`, runs one query
+:class:`churn_core.warehouse.Warehouse`: DuckDB or BigQuery) and :class:`EdaFilters`, runs one query
 written in BigQuery standard SQL, and returns a small aggregated DataFrame. Nothing here
 reads the whole customer table into memory. Confidence intervals are Wilson score
 intervals (Wilson 1927), from ``statsmodels.stats.proportion.proportion_confint``.
@@ -428,13 +428,7 @@ def customer_rows(
     ValueError
         If a column is not a declared warehouse column.
     """
-    known = set(COLUMN_BY_NAME) | {"is_senior", "age_group", "tenure_band", "n_services", "total_charges_was_blank"}
-    known |= {"segment"}
-    cols = list(columns or ())
-    unknown = [c for c in cols if c not in known]
-    if unknown:
-        raise ValueError(f"unknown column(s): {unknown}")
-    select = ", ".join(cols) if cols else "*"
+    select = customer_rows_columns(columns)
     clauses, params = ["TRUE"], {}
     if ids is not None:
         clauses.append("customer_id IN UNNEST(@ids)")
@@ -443,3 +437,54 @@ def customer_rows(
         clauses.append("is_senior")
     sql = f"SELECT {select} FROM {{customers}} WHERE {' AND '.join(clauses)} ORDER BY customer_id"
     return wh.query(sql, params)
+
+
+def customer_count(wh: Warehouse, seniors_only: bool = False) -> int:
+    """Number of customers (or of seniors) in the warehouse."""
+    where = "is_senior" if seniors_only else "TRUE"
+    return int(wh.query(f"SELECT COUNT(*) AS n FROM {{customers}} WHERE {where}")["n"].iloc[0])
+
+
+def customer_sample(
+    wh: Warehouse, n: int, seniors_only: bool = False, columns: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """A deterministic sample of at most ``n`` customers (all of them when there are fewer).
+
+    Rows are the ``n`` smallest ``FARM_FINGERPRINT(customer_id)`` values: the same sample on
+    every call, spread over the whole table, and computed in the warehouse, so that pages
+    and model fits stay bounded in memory at millions of customers.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (min(n, n_customers), n_columns)
+        Ordered by ``customer_id``.
+
+    Raises
+    ------
+    ValueError
+        If a column is not a declared warehouse column.
+    """
+    cols = customer_rows_columns(columns)
+    where = "is_senior" if seniors_only else "TRUE"
+    sql = (
+        f"SELECT {cols} FROM (SELECT * FROM {{customers}} WHERE {where} "
+        "ORDER BY FARM_FINGERPRINT(customer_id) LIMIT @n) ORDER BY customer_id"
+    )
+    return wh.query(sql, {"n": int(n)})
+
+
+def customer_rows_columns(columns: tuple[str, ...] | None) -> str:
+    """The SELECT list for declared warehouse ``columns`` (``*`` for all).
+
+    Raises
+    ------
+    ValueError
+        If a column is not a declared warehouse column.
+    """
+    known = set(COLUMN_BY_NAME) | {"is_senior", "age_group", "tenure_band", "n_services", "total_charges_was_blank"}
+    known |= {"segment"}
+    cols = list(columns or ())
+    unknown = [c for c in cols if c not in known]
+    if unknown:
+        raise ValueError(f"unknown column(s): {unknown}")
+    return ", ".join(cols) if cols else "*"

@@ -7,13 +7,14 @@ import streamlit as st
 from churn_core import campaign as cp
 from churn_core import charts, survival
 from churn_core.i18n import feature_label, fmt_int, fmt_usd, value_label
-from ui import at_risk_senior_scores, download_csv, lang, page_setup, query_customers, survival_results, tr
+from ui import at_risk_senior_scores, customer_sample, download_csv, lang, page_setup, sample_note, survival_results, tr
 
 page_setup("nav.revenue", ":material/savings:")
 lg = lang()
 st.title(tr("clv.title"))
 st.info(tr("app.data_note"), icon=":material/info:")
-customers = query_customers()
+customers = customer_sample()
+sample_note()
 model, clv, ev = survival_results()
 
 NAMES = ("survival", "clv", "risk", "campaign")

@@ -9,6 +9,8 @@ from churn_core.loading import DataValidationError
 from churn_core.scoring import score_and_explain, score_csv_chunks
 from ui import (
     at_risk_senior_scores,
+    customer_count,
+    customer_sample,
     download_csv,
     economics_sidebar,
     explainer,
@@ -40,7 +42,7 @@ WHAT_IF = {
 
 if tab["single"].open:
     with tab["single"]:
-        ids = query_customers(columns=("customer_id",))["customer_id"]
+        ids = customer_sample(columns=("customer_id",))["customer_id"]
         cid = st.selectbox(tr("score.customer"), ids, key="score_customer")
         base = query_customers(ids=(cid,)).iloc[0]
         st.caption(tr("score.what_if"))
@@ -99,8 +101,7 @@ if tab["batch"].open:
 if tab["seniors"].open:
     with tab["seniors"]:
         at_risk = at_risk_senior_scores(economics)
-        seniors = query_customers(seniors_only=True, columns=("customer_id",))
-        st.markdown(tr("score.seniors_text", n=fmt_int(len(at_risk)), total=fmt_int(len(seniors))))
+        st.markdown(tr("score.seniors_text", n=fmt_int(len(at_risk)), total=fmt_int(customer_count(seniors_only=True))))
         at_risk = at_risk.assign(risk_tier=[tr(f"tier.{v}") for v in at_risk["risk_tier"]])
         st.dataframe(
             at_risk,

@@ -6,13 +6,24 @@ import streamlit as st
 from churn_core import charts
 from churn_core import segments as sg
 from churn_core.i18n import feature_label, fmt_int
-from ui import download_csv, factor_loadings, lang, page_setup, query_customers, segmenters, survival_results, tr
+from ui import (
+    customer_sample,
+    download_csv,
+    factor_loadings,
+    lang,
+    page_setup,
+    sample_note,
+    segmenters,
+    survival_results,
+    tr,
+)
 
 page_setup("nav.segments", ":material/hub:")
 lg = lang()
 st.title(tr("seg.title"))
 st.info(tr("app.data_note"), icon=":material/info:")
-customers = query_customers()
+customers = customer_sample()
+sample_note()
 everyone, seniors_seg = segmenters()
 _, clv, _ = survival_results()
 

@@ -1,19 +1,29 @@
-"""Shared fixtures: the real raw file, its validated table, and a throw-away warehouse.
+"""Shared fixtures: the real raw file, its validated table, and throw-away warehouses.
 
 The whole session points ``CHURN_WAREHOUSE_PATH`` at a temporary file, so tests (and the
 app they start) never touch a developer's ``data/warehouse.duckdb``.
+
+``warehouse`` is parametrised over both backends: the DuckDB file and a dataset on the
+local BigQuery emulator, reached with the real ``google-cloud-bigquery`` client
+(``CHURN_TEST_BQ_ENDPOINT`` when ``tests/bq_emulator.py run`` started it, otherwise this
+session starts one itself). Every test that takes ``warehouse`` runs on both.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 
 import pandas as pd
 import pytest
 
 from churn_core.config import RAW_CUSTOMERS_CSV, get_settings
 from churn_core.loading import load_customers
-from churn_core.warehouse import DuckDBWarehouse
+from churn_core.warehouse import BigQueryWarehouse, DuckDBWarehouse, Warehouse
+from tests.bq_emulator import PROJECT, running_emulator
+
+BACKENDS = ("duckdb", "bigquery")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,13 +45,41 @@ def customers() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def warehouse(isolated_warehouse_path) -> DuckDBWarehouse:
+def duckdb_warehouse(isolated_warehouse_path) -> DuckDBWarehouse:
     wh = DuckDBWarehouse(isolated_warehouse_path, RAW_CUSTOMERS_CSV)
     wh.ensure_built()
     return wh
 
 
 @pytest.fixture(scope="session")
-def warehouse_table(warehouse) -> pd.DataFrame:
-    """The whole customers table as the warehouse holds it (with the k-means segment)."""
-    return warehouse.query("SELECT * FROM {customers} ORDER BY customer_id")
+def bq_endpoint(tmp_path_factory) -> Iterator[str]:
+    """REST endpoint of a local BigQuery emulator on 127.0.0.1."""
+    if os.environ.get("CHURN_TEST_BQ_ENDPOINT"):
+        yield os.environ["CHURN_TEST_BQ_ENDPOINT"]
+        return
+    with running_emulator(tmp_path_factory.mktemp("bqemu") / "bqemulator.log") as endpoint:
+        yield endpoint
+
+
+def new_bigquery_warehouse(endpoint: str, raw_csv=RAW_CUSTOMERS_CSV) -> BigQueryWarehouse:
+    """A BigQuery warehouse on a fresh dataset of the emulator (real client, anonymous credentials)."""
+    return BigQueryWarehouse(PROJECT, f"t_{uuid.uuid4().hex[:10]}", raw_csv, api_endpoint=endpoint)
+
+
+@pytest.fixture(scope="session")
+def bigquery_warehouse(bq_endpoint) -> BigQueryWarehouse:
+    wh = new_bigquery_warehouse(bq_endpoint)
+    wh.ensure_built()
+    return wh
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def warehouse(request) -> Warehouse:
+    """The built warehouse on each backend in turn (DuckDB, then the BigQuery emulator)."""
+    return request.getfixturevalue(f"{request.param}_warehouse")
+
+
+@pytest.fixture(scope="session")
+def warehouse_table(duckdb_warehouse) -> pd.DataFrame:
+    """The whole customers table as the DuckDB warehouse holds it (with the k-means segment)."""
+    return duckdb_warehouse.query("SELECT * FROM {customers} ORDER BY customer_id")

@@ -17,7 +17,7 @@ from churn_core import eda
 from churn_core.config import get_settings
 from churn_core.i18n import LANGUAGE_NAMES, LANGUAGES, t, value_label
 from churn_core.loading import DataValidationError
-from churn_core.warehouse import DuckDBWarehouse
+from churn_core.warehouse import Warehouse, open_warehouse
 
 LANG_KEY = "lang"
 
@@ -70,12 +70,14 @@ def page_setup(title_key: str, icon: str) -> None:
     language_selector()
     for path, key, page_icon in PAGES:
         st.sidebar.page_link(path, label=tr(key), icon=page_icon)
+    where = warehouse().describe()
+    st.sidebar.caption(tr("app.backend", backend=tr(f"app.backend_{where['backend']}"), location=where["location"]))
     st.sidebar.divider()
 
 
 @st.cache_resource(show_spinner=False)
-def _warehouse(path: str, raw_csv: str, raw_stat: tuple[int, int]) -> DuckDBWarehouse:
-    wh = DuckDBWarehouse(path, raw_csv)
+def _warehouse(settings_json: str, raw_stat: tuple[int, int]) -> Warehouse:
+    wh = open_warehouse(type(get_settings()).model_validate_json(settings_json))
     wh.ensure_built()
     return wh
 
@@ -85,15 +87,15 @@ def _raw_stat() -> tuple[int, int]:
     return stat.st_mtime_ns, stat.st_size
 
 
-def warehouse() -> DuckDBWarehouse:
-    """Return the shared warehouse, building it from the raw CSV on first use.
+def warehouse() -> Warehouse:
+    """Return the shared warehouse (DuckDB or BigQuery, by settings), built on first use.
 
     A raw file that fails validation stops the page with the list of problems.
     """
     settings = get_settings()
     try:
         with st.spinner(tr("app.building_warehouse")):
-            return _warehouse(str(settings.warehouse_path), str(settings.raw_customers_csv), _raw_stat())
+            return _warehouse(settings.model_dump_json(), _raw_stat())
     except DataValidationError as exc:
         st.error(tr("app.data_error"))
         st.code(str(exc), language=None)
@@ -117,11 +119,39 @@ def _customers(ids, seniors_only: bool, columns, raw_stat: tuple[int, int]) -> p
     return eda.customer_rows(warehouse(), ids, seniors_only, columns)
 
 
-def query_customers(
-    ids: tuple[str, ...] | None = None, seniors_only: bool = False, columns: tuple[str, ...] | None = None
-) -> pd.DataFrame:
-    """Customer rows from the warehouse (cached); see :func:`churn_core.eda.customer_rows`."""
-    return _customers(ids, seniors_only, columns, _raw_stat())
+def query_customers(ids: tuple[str, ...], columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Customers by ID from the warehouse (cached); see :func:`churn_core.eda.customer_rows`."""
+    return _customers(tuple(ids), False, columns, _raw_stat())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sample(n: int, seniors_only: bool, columns, raw_stat: tuple[int, int]) -> pd.DataFrame:
+    return eda.customer_sample(warehouse(), n, seniors_only, columns)
+
+
+def customer_sample(seniors_only: bool = False, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """At most ``max_fit_rows`` customers, a deterministic sample (all of them on the IBM data).
+
+    Pages that fit models or draw per-customer plots use this, never the whole table.
+    """
+    return _sample(get_settings().max_fit_rows, seniors_only, columns, _raw_stat())
+
+
+@st.cache_data(show_spinner=False)
+def _count(seniors_only: bool, raw_stat: tuple[int, int]) -> int:
+    return eda.customer_count(warehouse(), seniors_only)
+
+
+def customer_count(seniors_only: bool = False) -> int:
+    """Customers (or seniors) in the warehouse (cached)."""
+    return _count(seniors_only, _raw_stat())
+
+
+def sample_note() -> None:
+    """Say so on the page when models and plots use a sample rather than every customer."""
+    total, n = customer_count(), min(customer_count(), get_settings().max_fit_rows)
+    if n < total:
+        st.caption(tr("app.sample_note", n=f"{n:,}", total=f"{total:,}"))
 
 
 _FILTER_WIDGETS = (
@@ -237,7 +267,7 @@ def economics_sidebar():
 def _survival(raw_stat: tuple[int, int]):
     from churn_core import survival
 
-    customers = query_customers()
+    customers = customer_sample()
     model = survival.SurvivalModel("weibull").fit(customers)
     return model, survival.customer_clv(model, customers), survival.evaluate_models(customers)
 
@@ -252,7 +282,7 @@ def survival_results():
 def _segmenters(raw_stat: tuple[int, int]):
     from churn_core.segments import Segmenter
 
-    customers = query_customers()
+    customers = customer_sample()
     seniors = customers[customers["is_senior"]]
     return Segmenter().fit(customers), Segmenter().fit(seniors)
 
@@ -267,7 +297,7 @@ def segmenters():
 def _loadings(raw_stat: tuple[int, int]) -> pd.DataFrame:
     from churn_core.segments import factor_loadings
 
-    return factor_loadings(query_customers())
+    return factor_loadings(customer_sample())
 
 
 def factor_loadings() -> pd.DataFrame:
@@ -276,19 +306,31 @@ def factor_loadings() -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _at_risk(economics_json: str, raw_stat: tuple[int, int], model_stamp: float) -> pd.DataFrame:
+def _at_risk(economics_json: str, raw_stat: tuple[int, int], model_sha: str, run_id: str | None) -> pd.DataFrame:
+    from churn_core.batch import at_risk_seniors_from_scores
     from churn_core.business import Economics
     from churn_core.scoring import at_risk_seniors
 
     economics = Economics.model_validate_json(economics_json)
-    return at_risk_seniors(model_bundle().model, query_customers(seniors_only=True), economics)
+    if run_id is not None:
+        return at_risk_seniors_from_scores(warehouse(), run_id, economics)
+    return at_risk_seniors(model_bundle().model, customer_sample(seniors_only=True), economics)
 
 
 def at_risk_senior_scores(economics=None) -> pd.DataFrame:
-    """At-risk seniors (tiers high / very high) scored once per economics setting (cached)."""
+    """At-risk seniors (tiers high / very high), cached per economics setting.
+
+    Read from the warehouse's ``scores`` table when ``churn-studio score`` has scored every
+    customer with the current model; otherwise scored here, on :func:`customer_sample`
+    (every senior on the IBM data).
+    """
+    from churn_core.batch import latest_run
     from churn_core.business import Economics
+    from churn_core.loading import file_sha256
     from churn_core.training import MODEL_FILE
 
     economics = economics or Economics.from_settings()
-    stamp = (get_settings().models_dir / MODEL_FILE).stat().st_mtime
-    return _at_risk(economics.model_dump_json(), _raw_stat(), stamp)
+    path = get_settings().models_dir / MODEL_FILE
+    sha = st.cache_data(show_spinner=False)(lambda p, stamp: file_sha256(p))(str(path), path.stat().st_mtime_ns)
+    run = latest_run(warehouse(), sha)
+    return _at_risk(economics.model_dump_json(), _raw_stat(), sha, run["run_id"] if run else None)

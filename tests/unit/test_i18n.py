@@ -46,6 +46,7 @@ def test_every_key_used_in_code_exists() -> None:
     used |= {f"score.tab_{n}" for n in ("single", "batch", "seniors")}
     used |= {f"clv.tab_{n}" for n in ("survival", "clv", "risk", "campaign")}
     used |= {"clv.audience_at_risk_seniors", "clv.audience_seniors"}
+    used |= {"app.backend_duckdb", "app.backend_bigquery"}
     used |= {f"seg.tab_{n}" for n in ("clusters", "seniors", "factors", "map")} | {"seg.by_segment", "seg.by_churned"}
     used |= {f"clv.col_{c}" for c in ("horizon_months", "customers_without", "customers_with", "revenue_without_usd")}
     used |= {f"clv.col_{c}" for c in ("revenue_with_usd", "discount_cost_usd", "net_gain_usd")}

@@ -1,0 +1,110 @@
+"""Start and stop the local BigQuery emulator (``bqemulator``) on 127.0.0.1.
+
+The emulator lives in its own virtual environment (``.venv-bqemu``, pinned by
+``requirements-bqemu.lock``, made by ``make bq-emulator``) because it pins its own DuckDB.
+It loads DuckDB's spatial extension at start; the Makefile copies the file from the PyPI
+package ``duckdb-extension-spatial`` into ``.venv-bqemu/home/.duckdb/extensions``, and the
+emulator runs with ``HOME`` pointed there, so nothing is downloaded.
+
+Usage::
+
+    python tests/bq_emulator.py run -- pytest      # start, run the command, stop
+    python tests/bq_emulator.py serve              # start in the foreground (Ctrl+C stops)
+
+``run`` exports ``CHURN_TEST_BQ_ENDPOINT`` to the command; the test fixtures use it, or
+start an emulator of their own through :func:`running_emulator` when it is not set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / ".venv-bqemu"
+BINARY = VENV / "bin" / "bqemulator"
+START_TIMEOUT_S = 60.0
+PROJECT = "churn-test"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_emulator(log_path: Path | None = None) -> Iterator[str]:
+    """Start the emulator on free 127.0.0.1 ports; yield its REST endpoint; stop it after.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``.venv-bqemu`` is missing (run ``make bq-emulator``).
+    RuntimeError
+        If it exits early or does not answer within :data:`START_TIMEOUT_S` seconds.
+    """
+    if not BINARY.exists():
+        raise FileNotFoundError(f"{BINARY} is missing: run `make bq-emulator` first")
+    rest, grpc = _free_port(), _free_port()
+    cmd = [
+        str(BINARY), "start", "--rest-host", "127.0.0.1", "--rest-port", str(rest),
+        "--grpc-host", "127.0.0.1", "--grpc-port", str(grpc), "--project", PROJECT, "--log-level", "warning",
+    ]  # fmt: skip
+    env = {**os.environ, "HOME": str(VENV / "home")}
+    log = open(log_path or os.devnull, "w")  # noqa: SIM115 - closed in finally
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    endpoint = f"http://127.0.0.1:{rest}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"bqemulator exited with {proc.returncode} (log: {log_path})")
+            try:
+                url = f"{endpoint}/bigquery/v2/projects/{PROJECT}/datasets"
+                with urllib.request.urlopen(url, timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"bqemulator did not answer within {START_TIMEOUT_S} s")
+            time.sleep(0.25)
+        yield endpoint
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["run"]:
+        command = argv[2:] if argv[1:2] == ["--"] else argv[1:]
+        log = ROOT / "test-artifacts" / "bqemulator.log"
+        log.parent.mkdir(exist_ok=True)
+        with running_emulator(log) as endpoint:
+            print(f"bqemulator on {endpoint}", flush=True)
+            return subprocess.call(command, env={**os.environ, "CHURN_TEST_BQ_ENDPOINT": endpoint})
+    if argv[:1] == ["serve"]:
+        with running_emulator() as endpoint:
+            print(f"bqemulator on {endpoint} (project {PROJECT}); Ctrl+C stops it", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
