@@ -13,12 +13,20 @@ BQEMU_STAMP := $(BQEMU)/.installed
 
 .PHONY: setup run test system-deps lint bench bq-emulator
 
+ASSETS := static/vendor/.installed
+
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Leaflet and plugins from the npm registry, served by the app itself (no CDN at run time).
+$(ASSETS): vendor/package.json vendor/package-lock.json $(STAMP)
+	npm ci --prefix vendor --no-audit --no-fund --loglevel=error
+	$(BIN)/python -c "from churn_core.maps import install_vendor_assets as i; i('vendor/node_modules', 'static')"
+	touch $(ASSETS)
+
+setup: $(STAMP) $(ASSETS)
 
 run: setup
 	$(BIN)/churn-studio warehouse build
@@ -53,4 +61,5 @@ test: setup system-deps bq-emulator lint
 
 bench: setup
 	$(BIN)/python benchmarks/bench_app.py
+	$(BIN)/python benchmarks/bench_map.py
 	$(BIN)/python benchmarks/bench_warehouse.py

@@ -28,6 +28,7 @@ from churn_core.tables import SCORES
 from churn_core.warehouse import Warehouse, record_run
 
 ProgressFn = Callable[[int, int], None]
+CLV_ROWS = 20_000  # rows per CLV computation inside a chunk
 
 
 def score_warehouse(
@@ -85,7 +86,10 @@ def score_warehouse(
                 status = "partial"
                 break
             scored = score_frame(model, chunk, economics)
-            clv = customer_clv(clv_model, chunk)
+            # lifelines' survival curves need far more memory per row than the ensemble: sub-chunks
+            clv = pd.concat(
+                [customer_clv(clv_model, chunk.iloc[i : i + CLV_ROWS]) for i in range(0, len(chunk), CLV_ROWS)]
+            )
             out = scored.drop(columns=["contact", "monthly_charges"]).assign(
                 run_id=run_id,
                 clv_usd=clv["clv_usd"].to_numpy(),

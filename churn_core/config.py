@@ -12,13 +12,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT: Path = Path(__file__).resolve().parents[1]
 DATA_DIR: Path = PROJECT_ROOT / "data"
 RAW_DIR: Path = DATA_DIR / "raw"
 RAW_CUSTOMERS_CSV: Path = RAW_DIR / "telco_customer_churn.csv"
+RAW_LOCATIONS_DIR: Path = RAW_DIR / "locations"
+LOCATIONS_DIR: Path = DATA_DIR / "locations"
+STATIC_DIR: Path = PROJECT_ROOT / "static"
 MODELS_DIR: Path = PROJECT_ROOT / "models"
 BENCHMARKS_DIR: Path = PROJECT_ROOT / "benchmarks"
 
@@ -40,6 +43,8 @@ class Settings(BaseSettings):
         Where the tables live: the embedded DuckDB file (default) or BigQuery.
     warehouse_path : Path
         The embedded DuckDB warehouse file, built from ``raw_customers_csv`` on first use.
+    duckdb_memory_limit : str
+        Memory DuckDB may use for its buffers (``"1GB"``); keeps batch jobs bounded.
     bigquery_project, bigquery_dataset, bigquery_location : str
         BigQuery project, dataset (created if missing) and location (``asia-northeast3``
         is Seoul).
@@ -49,6 +54,18 @@ class Settings(BaseSettings):
     bigquery_api_endpoint : str, optional
         A local BigQuery emulator (``http://127.0.0.1:9050``), used with anonymous
         credentials; for tests and offline development.
+    locations_dir : Path
+        The built, geocoded location table (``locations.csv``) the map reads.
+    raw_locations_dir : Path
+        Raw store and learning-centre lists (crawled CSVs) the build starts from.
+    geocoder : {"offline", "kakao", "nominatim"}
+        Geocoder of ``churn-locations build``; the shipped table uses ``offline``.
+    kakao_api_key : SecretStr, optional
+        Kakao Local REST API key (never in git: ``.env`` or the environment).
+    geocode_cache_path : Path
+        SQLite cache of API geocoding results (an address is geocoded once).
+    kt_store_url, learning_centre_url : str
+        Roots of the two sites the scrapers read.
     score_chunk_rows : int
         Rows per chunk of batch scoring (``churn-studio score``): bounds peak memory.
     max_fit_rows : int
@@ -75,11 +92,19 @@ class Settings(BaseSettings):
     raw_customers_csv: Path = RAW_CUSTOMERS_CSV
     warehouse_backend: Backend = "duckdb"
     warehouse_path: Path = DATA_DIR / "warehouse.duckdb"
+    duckdb_memory_limit: str = "1GB"
     bigquery_project: str | None = None
     bigquery_dataset: str = "churn_studio"
     bigquery_location: str = "US"
     bigquery_credentials_file: Path | None = None
     bigquery_api_endpoint: str | None = None
+    locations_dir: Path = LOCATIONS_DIR
+    raw_locations_dir: Path = RAW_LOCATIONS_DIR
+    geocoder: Literal["offline", "kakao", "nominatim"] = "offline"
+    kakao_api_key: SecretStr | None = None
+    geocode_cache_path: Path = DATA_DIR / "geocode_cache.sqlite"
+    kt_store_url: str = "https://help.kt.com"
+    learning_centre_url: str = "https://www.xn--2z1bw8k1pjz5ccumkb.kr"
     score_chunk_rows: int = Field(default=100_000, gt=0)
     max_fit_rows: int = Field(default=20_000, gt=100)
     models_dir: Path = MODELS_DIR

@@ -9,7 +9,7 @@ intervals (Wilson 1927), from ``statsmodels.stats.proportion.proportion_confint`
 
 from __future__ import annotations
 
-from itertools import combinations
+from itertools import combinations_with_replacement
 from typing import Any, Protocol
 
 import numpy as np
@@ -227,12 +227,7 @@ def churn_by_category(
         order and the others are sorted by churn rate, highest first.
     """
     where, params = (filters or EdaFilters()).where()
-    parts = [
-        f"SELECT '{f}' AS feature, CAST({f} AS STRING) AS level, COUNT(*) AS n, "
-        f"SUM(churn_flag) AS churned FROM {{customers}} WHERE {where} GROUP BY {f}"
-        for f in _checked(features, CATEGORICAL_FEATURES)
-    ]
-    counts = wh.query(" UNION ALL ".join(parts), params)
+    counts = _level_counts(wh, _checked(features, CATEGORICAL_FEATURES), where, params)
     out = add_rate_ci(counts)
     out["level"] = out["level"].str.lower().where(out["feature"] == "is_senior", out["level"])
     out["feature_order"] = out["feature"].map({f: i for i, f in enumerate(features)})
@@ -244,6 +239,33 @@ def churn_by_category(
     out.loc[n_services, "level_order"] = out.loc[n_services, "level"].astype(int)
     out = out.sort_values(["feature_order", "level_order"]).drop(columns=["feature_order", "level_order"])
     return out.reset_index(drop=True)
+
+
+def _level_counts(
+    wh: Warehouse, features: tuple[str, ...], where: str, params: dict, by: str | None = None
+) -> pd.DataFrame:
+    """Customers and churners per level of every feature (and of ``by``), in one scan (GROUPING SETS)."""
+    keys = [by] if by else []
+    levels = ", ".join(f"CAST({f} AS STRING) AS l_{f}, GROUPING({f}) AS g_{f}" for f in features)
+    sets = ", ".join("(" + ", ".join([*keys, f]) + ")" for f in features)
+    select_keys = "".join(f"{k}, " for k in keys)
+    sql = (
+        f"SELECT {select_keys}{levels}, COUNT(*) AS n, SUM(churn_flag) AS churned "
+        f"FROM {{customers}} WHERE {where} GROUP BY GROUPING SETS ({sets})"
+    )
+    wide = wh.query(sql, params)
+    frames = [
+        wide.loc[wide[f"g_{f}"] == 0, [*keys, f"l_{f}", "n", "churned"]]
+        .rename(columns={f"l_{f}": "level"})
+        .assign(feature=f)
+        for f in features
+    ]
+    out = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=[*keys, "feature", "level", "n", "churned"])
+    )
+    return out[[*keys, "feature", "level", "n", "churned"]]
 
 
 def feature_spread(by_category: pd.DataFrame, min_n: int = 30) -> pd.DataFrame:
@@ -285,19 +307,36 @@ def numeric_histograms(
         ``bin_low``, ``bin_high`` (in the feature's unit).
     """
     where, params = (filters or EdaFilters()).where()
-    params = {**params, "bins": bins}
-    parts = []
-    for f in _checked(features, NUMERIC_FEATURES):
-        parts.append(f"""
-            SELECT '{f}' AS feature, bin, churn_flag, COUNT(*) AS n, MIN(lo) AS lo, MIN(hi) AS hi
-            FROM (
-              SELECT LEAST(CAST(FLOOR(SAFE_DIVIDE(x - lo, hi - lo) * @bins) AS INT64), @bins - 1)
-                       AS bin, churn_flag, lo, hi
-              FROM (SELECT CAST({f} AS FLOAT64) AS x, churn_flag FROM {{customers}} WHERE {where})
-              CROSS JOIN (SELECT CAST(MIN({f}) AS FLOAT64) AS lo, CAST(MAX({f}) AS FLOAT64) AS hi
-                          FROM {{customers}} WHERE {where})
-            ) GROUP BY bin, churn_flag""")
-    out = wh.query(" UNION ALL ".join(parts), params)
+    feats = _checked(features, NUMERIC_FEATURES)
+    # one scan for every range, then one scan that bins every feature (GROUPING SETS)
+    ranges = wh.query(
+        "SELECT "
+        + ", ".join(f"CAST(MIN({f}) AS FLOAT64) AS lo_{f}, CAST(MAX({f}) AS FLOAT64) AS hi_{f}" for f in feats)
+        + f" FROM {{customers}} WHERE {where}",
+        params,
+    ).iloc[0]
+    if ranges.isna().all():
+        return pd.DataFrame(columns=["feature", "bin", "churn_flag", "n", "bin_low", "bin_high"])
+    bounds = {f"lo_{f}": float(ranges[f"lo_{f}"]) for f in feats} | {f"hi_{f}": float(ranges[f"hi_{f}"]) for f in feats}
+    scaled = "COALESCE(SAFE_DIVIDE(CAST({f} AS FLOAT64) - @lo_{f}, @hi_{f} - @lo_{f}), 0)"
+    binned = ", ".join(f"LEAST(CAST(FLOOR({scaled.format(f=f)} * @bins) AS INT64), @bins - 1) AS b_{f}" for f in feats)
+    sets = ", ".join(f"(b_{f}, churn_flag)" for f in feats)
+    grouping = ", ".join(f"GROUPING(b_{f}) AS g_{f}" for f in feats)
+    sql = (
+        f"SELECT {', '.join(f'b_{f}' for f in feats)}, churn_flag, {grouping}, COUNT(*) AS n "
+        f"FROM (SELECT {binned}, churn_flag FROM {{customers}} WHERE {where}) GROUP BY GROUPING SETS ({sets})"
+    )
+    wide = wh.query(sql, {**params, **bounds, "bins": bins})
+    frames = []
+    for f in feats:
+        part = wide[wide[f"g_{f}"] == 0]
+        frames.append(
+            pd.DataFrame(
+                {"feature": f, "bin": part[f"b_{f}"].to_numpy(), "churn_flag": part["churn_flag"].to_numpy(),
+                 "n": part["n"].to_numpy(), "lo": bounds[f"lo_{f}"], "hi": bounds[f"hi_{f}"]}
+            )
+        )  # fmt: skip
+    out = pd.concat(frames, ignore_index=True)
     out["bin"] = out["bin"].fillna(0).astype("int64")
     width = (out["hi"] - out["lo"]) / bins
     out["bin_low"] = out["lo"] + out["bin"] * width
@@ -342,12 +381,8 @@ def senior_comparison(
                AVG(n_services) AS n_services
         FROM {{customers}} WHERE {where} GROUP BY is_senior ORDER BY is_senior DESC"""
     profile = add_rate_ci(wh.query(profile_sql, params))
-    parts = [
-        f"SELECT is_senior, '{f}' AS feature, CAST({f} AS STRING) AS level, COUNT(*) AS n, "
-        f"SUM(churn_flag) AS churned FROM {{customers}} WHERE {where} GROUP BY is_senior, {f}"
-        for f in _checked(features, CATEGORICAL_FEATURES)
-    ]
-    by_feature = add_rate_ci(wh.query(" UNION ALL ".join(parts), params))
+    counts = _level_counts(wh, _checked(features, CATEGORICAL_FEATURES), where, params, by="is_senior")
+    by_feature = add_rate_ci(counts)
     return profile, by_feature.sort_values(["feature", "level", "is_senior"]).reset_index(drop=True)
 
 
@@ -384,13 +419,29 @@ def correlations(
     """
     cols = _checked(columns, CORRELATION_COLUMNS)
     where, params = (filters or EdaFilters()).where()
-    pairs = list(combinations(range(len(cols)), 2))
-    select = ", ".join(f"CORR(CAST({cols[i]} AS FLOAT64), CAST({cols[j]} AS FLOAT64)) AS c_{i}_{j}" for i, j in pairs)
-    row = wh.query(f"SELECT {select} FROM {{customers}} WHERE {where}", params).iloc[0]
-    matrix = np.eye(len(cols))
+    # One scan of plain sums (means, then centred cross-products): Pearson's r from moments.
+    means = wh.query(
+        "SELECT COUNT(*) AS n, "
+        + ", ".join(f"AVG(CAST({c} AS FLOAT64)) AS m_{i}" for i, c in enumerate(cols))
+        + f" FROM {{customers}} WHERE {where}",
+        params,
+    ).iloc[0]
+    if not means["n"]:
+        return pd.DataFrame(np.full((len(cols), len(cols)), np.nan), index=cols, columns=cols)
+    centred = [f"(CAST({c} AS FLOAT64) - @m_{i})" for i, c in enumerate(cols)]
+    pairs = list(combinations_with_replacement(range(len(cols)), 2))
+    select = ", ".join(f"SUM({centred[i]} * {centred[j]}) AS s_{i}_{j}" for i, j in pairs)
+    mean_params = {f"m_{i}": float(means[f"m_{i}"]) for i in range(len(cols))}
+    row = wh.query(f"SELECT {select} FROM {{customers}} WHERE {where}", {**params, **mean_params}).iloc[0]
+    cov = np.zeros((len(cols), len(cols)))
     for i, j in pairs:
-        value = row[f"c_{i}_{j}"]
-        matrix[i, j] = matrix[j, i] = np.nan if pd.isna(value) else float(value)
+        cov[i, j] = cov[j, i] = float(row[f"s_{i}_{j}"])
+    sd = np.sqrt(np.diag(cov))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        matrix = cov / np.outer(sd, sd)
+    matrix[:, sd <= 1e-12 * max(1.0, float(sd.max()))] = np.nan
+    matrix[sd <= 1e-12 * max(1.0, float(sd.max())), :] = np.nan
+    np.fill_diagonal(matrix, 1.0)
     return pd.DataFrame(matrix, index=cols, columns=cols)
 
 

@@ -9,15 +9,19 @@ from tenure × monthly charges where the IBM data ties them together.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from churn_core.schema import COLUMN_BY_NAME, RENAME
+from churn_core.warehouse import SCHEMA_VERSION, Warehouse
 
 _JITTER = ("monthly_charges", "avg_monthly_long_distance_charges", "avg_monthly_gb_download", "total_refunds")
 
 
-def grow(customers: pd.DataFrame, n: int, seed: int = 0, jitter: float = 0.05) -> pd.DataFrame:
+def grow(customers: pd.DataFrame, n: int, seed: int = 0, jitter: float = 0.05, start: int = 0) -> pd.DataFrame:
     """Bootstrap ``n`` synthetic customers from validated ``customers``.
 
     Parameters
@@ -30,6 +34,8 @@ def grow(customers: pd.DataFrame, n: int, seed: int = 0, jitter: float = 0.05) -
         Seed of the generator (same seed, same rows).
     jitter : float
         Relative half-width of the uniform noise applied to money/usage fields.
+    start : int
+        Number of the first generated ID (chunks of one large table use disjoint ranges).
 
     Returns
     -------
@@ -51,8 +57,42 @@ def grow(customers: pd.DataFrame, n: int, seed: int = 0, jitter: float = 0.05) -
         - out["total_refunds"],
         2,
     )
-    out["customer_id"] = [f"SYN-{i:07d}" for i in range(n)]
+    out["customer_id"] = [f"SYN-{i:08d}" for i in range(start, start + n)]
     return out
+
+
+def load_synthetic(
+    wh: Warehouse,
+    customers: pd.DataFrame,
+    n: int,
+    seed: int = 0,
+    chunk_rows: int = 500_000,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Fill ``wh``'s ``customers`` table with ``n`` synthetic customers, chunk by chunk.
+
+    Memory stays bounded by ``chunk_rows``. The warehouse metadata is marked ``pinned``
+    so that it is never rebuilt from the raw file (benchmarks and load tests only).
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        Real validated customers with ``segment`` (the warehouse's own table).
+    """
+    done = 0
+    for i, start in enumerate(range(0, n, chunk_rows)):
+        size = min(chunk_rows, n - start)
+        chunk = grow(customers, size, seed=seed + i, start=start)
+        (wh.replace_table if i == 0 else wh.append_rows)("customers", chunk)
+        done += size
+        if progress is not None:
+            progress(done, n)
+    meta = {
+        "raw_sha256": "synthetic", "raw_file": f"synthetic from {wh.raw_csv.name}", "schema_version": SCHEMA_VERSION,
+        "n_customers": str(n), "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "pinned": "true",
+    }  # fmt: skip
+    wh.replace_table("_meta", pd.DataFrame(list(meta.items()), columns=["key", "value"]))
+    wh.ensure_tables()
 
 
 def to_raw_csv(customers: pd.DataFrame) -> pd.DataFrame:

@@ -1,5 +1,7 @@
-"""Selenium scrapers that produce Seoul store and digital-learning-centre locations.
+"""Selenium scrapers (page-object style) for KT stores and 디지털배움터 education places.
 
-Not built yet: the scrapers, their page objects and the geocoders arrive with the
-locations issue. Until then the raw November 2023 lists live in the shared data folder.
+``scrapers.driver`` makes a headless Debian Chromium driver, ``scrapers.pages`` holds the
+page objects (every locator in one place), ``scrapers.run`` the polite, resumable runner,
+and ``scrapers.cli`` the ``churn-locations`` command (scrape → normalise → geocode →
+write ``data/locations/``). Normalising and geocoding live in :mod:`churn_core.locations`.
 """

@@ -57,6 +57,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/scoring.py", "nav.scoring", ":material/person_search:"),
     ("pages/revenue.py", "nav.revenue", ":material/savings:"),
     ("pages/segments.py", "nav.segments", ":material/hub:"),
+    ("pages/map.py", "nav.map", ":material/map:"),
 )
 
 
@@ -334,3 +335,48 @@ def at_risk_senior_scores(economics=None) -> pd.DataFrame:
     sha = st.cache_data(show_spinner=False)(lambda p, stamp: file_sha256(p))(str(path), path.stat().st_mtime_ns)
     run = latest_run(warehouse(), sha)
     return _at_risk(economics.model_dump_json(), _raw_stat(), sha, run["run_id"] if run else None)
+
+
+# -- locations and map -------------------------------------------------------------------
+@st.cache_data(show_spinner=False)
+def _places(path: str, stamp: float) -> pd.DataFrame:
+    from churn_core import locations
+
+    return locations.load(path)
+
+
+def places() -> pd.DataFrame:
+    """The geocoded locations shipped in ``data/locations`` (cached per file version)."""
+    path = get_settings().locations_dir / "locations.csv"
+    return _places(str(path), path.stat().st_mtime)
+
+
+@st.cache_data(show_spinner=False)
+def gu_geojson() -> dict:
+    """Simplified district (gu) boundaries as GeoJSON, computed once."""
+    from churn_core.maps import gu_boundaries_geojson
+
+    return gu_boundaries_geojson()
+
+
+@st.cache_resource(show_spinner=False)
+def _address_geocoder(stamp: float):
+    from churn_core.geocoding import OfflineGeocoder
+
+    return OfflineGeocoder().fit(places()["address"])
+
+
+def address_geocoder():
+    """The offline geocoder, fitted on the shipped addresses (road → dong), once per file version."""
+    return _address_geocoder((get_settings().locations_dir / "locations.csv").stat().st_mtime)
+
+
+def map_labels() -> dict[str, str]:
+    """UI text used inside the map (layers, legend, popups) in the current language."""
+    from churn_core.maps import LAYERS
+
+    keys = ("legend", "detail", "me", "nearest", "boundaries", "locate")
+    labels = {k: tr(f"map.{k}") for k in keys}
+    labels |= {f"precision_{p}": tr(f"map.precision_{p}") for p in ("address", "dong", "gu")}
+    labels |= {f"layer.{layer.key}": tr(f"map.layer.{layer.key}") for layer in LAYERS}
+    return labels

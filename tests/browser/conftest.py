@@ -1,7 +1,8 @@
 """A real ``streamlit run`` on 127.0.0.1 and a real headless Chromium driven by Selenium.
 
-The driver is Debian's ``/usr/bin/chromedriver`` passed as a Service, so Selenium Manager
-never tries to download anything. Screenshots go to ``$TEST_ARTIFACTS_DIR`` (default
+The driver is Debian's ``/usr/bin/chromedriver`` passed as a Service
+(:func:`scrapers.driver.make_driver`), so Selenium Manager never tries to download
+anything. Screenshots go to ``$TEST_ARTIFACTS_DIR`` (default
 ``test-artifacts/``).
 """
 
@@ -18,12 +19,10 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
 from churn_core.config import PROJECT_ROOT
+from scrapers.driver import make_driver
 
-CHROMEDRIVER = "/usr/bin/chromedriver"
-CHROMIUM = "/usr/bin/chromium"
 START_TIMEOUT_S = 60
 
 
@@ -49,7 +48,10 @@ def app_url(isolated_warehouse_path, artifacts_dir) -> Iterator[str]:
         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+    # The server gets a warehouse file of its own: DuckDB lets one process write a file,
+    # and this test process holds the session's warehouse open.
+    env = {**os.environ, "CHURN_WAREHOUSE_PATH": str(Path(isolated_warehouse_path).with_name("browser.duckdb"))}
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT_S
     try:
@@ -77,18 +79,10 @@ def app_url(isolated_warehouse_path, artifacts_dir) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def driver(artifacts_dir) -> Iterator[webdriver.Chrome]:
-    if not (Path(CHROMEDRIVER).exists() and Path(CHROMIUM).exists()):
-        pytest.fail("Debian chromium and chromium-driver are required: run `make test`, which installs them")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--window-size=1400,1600", "--lang=ko-KR",
-    ):  # fmt: skip
-        options.add_argument(flag)
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    drv.set_page_load_timeout(60)
+    try:
+        drv = make_driver()
+    except FileNotFoundError as exc:
+        pytest.fail(f"{exc}: run `make test`, which installs Debian chromium and chromium-driver")
     try:
         yield drv
     finally:

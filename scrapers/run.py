@@ -1,0 +1,207 @@
+"""Polite, resumable scraping runs with retries, and a report of what was read.
+
+Each page read is saved at once to ``<work_dir>/<source>/page-NNNN.json``; a rerun skips
+pages already saved (resume after a crash or a failed page). A page that fails is retried
+with exponential back-off (tenacity); if it still fails, the failure is recorded in the
+report and the run goes on with the next page. Between pages the runner waits
+``delay_s`` seconds (politeness towards the site). The report is written to
+``<work_dir>/<source>-report.json`` and the rows to the raw CSV format of
+:data:`churn_core.locations.RAW_FORMATS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from selenium.common.exceptions import WebDriverException
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from scrapers.pages import EdcPlaceListPage, KtStoreSearchPage, PageLoadError
+
+RETRYABLE = (PageLoadError, WebDriverException)
+MAX_PAGES = 500  # bound on any one run
+
+
+@dataclass
+class ScrapeReport:
+    """What a run read: pages and rows, pages resumed from an earlier run, and failures."""
+
+    source: str
+    started_at: str
+    finished_at: str = ""
+    pages_read: int = 0
+    pages_resumed: int = 0
+    rows_read: int = 0
+    failures: list[dict] = field(default_factory=list)
+    output: str = ""
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class _Checkpoint:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def path(self, page: int) -> Path:
+        return self.folder / f"page-{page:04d}.json"
+
+    def has(self, page: int) -> bool:
+        return self.path(page).exists()
+
+    def save(self, page: int, rows: list[dict], extra: dict | None = None) -> None:
+        tmp = self.path(page).with_suffix(".tmp")
+        tmp.write_text(json.dumps({"rows": rows, **(extra or {})}, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(self.path(page))
+
+    def load(self, page: int) -> dict:
+        return json.loads(self.path(page).read_text(encoding="utf-8"))
+
+    def all_rows(self) -> list[dict]:
+        rows: list[dict] = []
+        for path in sorted(self.folder.glob("page-*.json")):
+            rows.extend(json.loads(path.read_text(encoding="utf-8"))["rows"])
+        return rows
+
+
+def _retrying(attempts: int, backoff_s: float) -> Retrying:
+    return Retrying(
+        retry=retry_if_exception_type(RETRYABLE),
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential(multiplier=backoff_s, max=30 * backoff_s),
+        reraise=False,
+    )
+
+
+@dataclass
+class RunOptions:
+    """Politeness and robustness of a run."""
+
+    delay_s: float = 1.0
+    attempts: int = 3
+    backoff_s: float = 1.0
+    max_pages: int = MAX_PAGES
+
+
+def _pause(seconds: float) -> None:
+    threading.Event().wait(seconds)  # a polite delay between requests, not a wait for the page
+
+
+def scrape_kt(
+    driver, base_url: str, work_dir: Path, term: str = "서울", options: RunOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScrapeReport:  # fmt: skip
+    """Scrape every result page of the KT store finder for ``term`` into ``kt_stores_seoul_raw.csv``."""
+    opt = options or RunOptions()
+    report = ScrapeReport("kt", _now())
+    cp = _Checkpoint(work_dir / "kt")
+    page_obj = KtStoreSearchPage(driver, base_url)
+
+    def start() -> None:
+        page_obj.open().search(term)
+
+    try:
+        for attempt in _retrying(opt.attempts, opt.backoff_s):
+            with attempt:
+                start()
+    except RetryError as exc:
+        report.failures.append({"page": 1, "error": f"search failed: {exc.last_attempt.exception()}"})
+        return _finish_kt(report, cp, work_dir)
+    page = 1
+    while page <= opt.max_pages:
+        if cp.has(page):
+            report.pages_resumed += 1
+            page += 1
+            continue
+        exists = True
+        try:
+            for attempt in _retrying(opt.attempts, opt.backoff_s):
+                with attempt:
+                    exists = page_obj.go_to(page)
+                    rows = [asdict(r) for r in page_obj.rows()] if exists else []
+        except RetryError as exc:
+            report.failures.append({"page": page, "error": str(exc.last_attempt.exception())})
+            page += 1
+            continue
+        if not exists:
+            break
+        cp.save(page, rows)
+        report.pages_read += 1
+        if progress is not None:
+            progress(page, len(rows))
+        page += 1
+        _pause(opt.delay_s)
+    return _finish_kt(report, cp, work_dir)
+
+
+def _finish_kt(report: ScrapeReport, cp: _Checkpoint, work_dir: Path) -> ScrapeReport:
+    rows = cp.all_rows()
+    df = pd.DataFrame(rows, columns=["page", "store_type", "name", "address", "phone"])
+    df["장소타입"] = "[" + df["store_type"] + "]"
+    out = df.rename(columns={"name": "장소", "address": "주소", "phone": "전화번호"})[
+        ["장소타입", "장소", "주소", "전화번호"]
+    ]
+    path = work_dir / "kt_stores_seoul_raw.csv"
+    out.to_csv(path, index=False, encoding="utf-8")
+    report.rows_read, report.output, report.finished_at = len(out), str(path), _now()
+    report.write(work_dir / "kt-report.json")
+    return report
+
+
+def scrape_learning_centres(
+    driver, base_url: str, work_dir: Path, area_code: str = "101", options: RunOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScrapeReport:  # fmt: skip
+    """Scrape every page of the 디지털배움터 place list for an area into ``digital_learning_centers_seoul_raw.csv``."""
+    opt = options or RunOptions()
+    report = ScrapeReport("learning_centre", _now())
+    cp = _Checkpoint(work_dir / "learning_centre")
+    page_obj = EdcPlaceListPage(driver, base_url, area_code)
+    page, last = 1, None
+    while page <= opt.max_pages and (last is None or page <= last):
+        if cp.has(page):
+            report.pages_resumed += 1
+            last = cp.load(page).get("last_page", last)
+            page += 1
+            continue
+        try:
+            for attempt in _retrying(opt.attempts, opt.backoff_s):
+                with attempt:
+                    page_obj.open(page)
+                    cards = [asdict(c) for c in page_obj.cards(page)]
+                    last = page_obj.last_page()
+        except RetryError as exc:
+            report.failures.append({"page": page, "error": str(exc.last_attempt.exception())})
+            if last is None:
+                break  # without one good page the number of pages is unknown
+            page += 1
+            continue
+        if not cards:
+            break
+        cp.save(page, cards, {"last_page": last})
+        report.pages_read += 1
+        if progress is not None:
+            progress(page, len(cards))
+        page += 1
+        _pause(opt.delay_s)
+    rows = cp.all_rows()
+    df = pd.DataFrame(rows, columns=["page", "name", "address", "place_id", "detail_url"])
+    out = df.rename(columns={"name": "장소명", "address": "주소명", "detail_url": "상세페이지"})[
+        ["장소명", "주소명", "상세페이지"]
+    ]
+    path = work_dir / "digital_learning_centers_seoul_raw.csv"
+    out.to_csv(path, index=False, encoding="utf-8")
+    report.rows_read, report.output, report.finished_at = len(out), str(path), _now()
+    report.write(work_dir / "learning_centre-report.json")
+    return report
