@@ -126,5 +126,23 @@ def validate(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)])
     console.print(f"{path.name}: {len(df):,} customers, valid")
 
 
+@app.command("user-hash")
+def user_hash(
+    username: Annotated[str, typer.Argument(help="Staff user name.")],
+    role: Annotated[str, typer.Option(help="analyst, marketer or staff.")] = "staff",
+) -> None:
+    """Print a CHURN_STAFF_USERS entry with an Argon2id hash of a password typed at the prompt."""
+    import json
+
+    from churn_core.auth import ROLE_PERMISSIONS, hash_password
+
+    if role not in ROLE_PERMISSIONS:
+        raise typer.BadParameter(f"role must be one of {sorted(ROLE_PERMISSIONS)}")
+    password = typer.prompt("password (12+ characters)", hide_input=True, confirmation_prompt=True)
+    entry = {username: {"password_hash": hash_password(password), "role": role}}
+    console.print("Add to .env (merge with existing users):")
+    console.print(f"CHURN_STAFF_USERS='{json.dumps(entry)}'", highlight=False, soft_wrap=True)
+
+
 if __name__ == "__main__":
     app()

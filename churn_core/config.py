@@ -66,6 +66,27 @@ class Settings(BaseSettings):
         SQLite cache of API geocoding results (an address is geocoded once).
     kt_store_url, learning_centre_url : str
         Roots of the two sites the scrapers read.
+    templates_dir : Path
+        Edited message templates (JSON), kept so that a resumed campaign finds its text.
+    staff_users : dict
+        Outreach accounts: ``{"name": {"password_hash": "$argon2id$…", "role": "staff"}}``
+        (``churn-studio user-hash``); roles analyst / marketer / staff.
+    oidc_roles : dict
+        E-mail address → role for users signed in with Streamlit's OIDC login.
+    sender_name, sender_phone, opt_out_phone, privacy_url : str
+        Sender identity required in every advertising message (정보통신망법 제50조).
+    twilio_account_sid, twilio_auth_token, twilio_from_number, twilio_messaging_service_sid : str
+        Twilio credentials; without them SMS go to the outbox only (rendered, not sent).
+    twilio_base_url : str, optional
+        Replaces https://api.twilio.com (a local stub for tests).
+    smtp_host, smtp_port, smtp_username, smtp_password, smtp_from, smtp_starttls
+        SMTP server for e-mail; without a host e-mail goes to the outbox only.
+    unsubscribe_url : str
+        One-click unsubscribe link put in List-Unsubscribe.
+    send_rate_per_s : float
+        Upper bound on messages per second within a campaign.
+    control_share : float
+        Default share of each campaign's audience held out as a control group.
     score_chunk_rows : int
         Rows per chunk of batch scoring (``churn-studio score``): bounds peak memory.
     max_fit_rows : int
@@ -105,6 +126,27 @@ class Settings(BaseSettings):
     geocode_cache_path: Path = DATA_DIR / "geocode_cache.sqlite"
     kt_store_url: str = "https://help.kt.com"
     learning_centre_url: str = "https://www.xn--2z1bw8k1pjz5ccumkb.kr"
+    templates_dir: Path = DATA_DIR / "templates"
+    staff_users: dict[str, dict[str, str]] = Field(default_factory=dict)
+    oidc_roles: dict[str, str] = Field(default_factory=dict)
+    sender_name: str = "멀티텔레콤 리텐션팀(데모)"
+    sender_phone: str = "02-0000-0000"
+    opt_out_phone: str = "080-000-0000"
+    privacy_url: str = "http://localhost:8501/privacy"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_base_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "retention@example.com"
+    smtp_starttls: bool = True
+    unsubscribe_url: str = "http://localhost:8501/privacy#opt-out"
+    send_rate_per_s: float = Field(default=5.0, gt=0)
+    control_share: float = Field(default=0.1, ge=0, lt=1)
     score_chunk_rows: int = Field(default=100_000, gt=0)
     max_fit_rows: int = Field(default=20_000, gt=100)
     models_dir: Path = MODELS_DIR

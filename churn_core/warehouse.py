@@ -105,8 +105,14 @@ class Warehouse(ABC):
     def _batches(self, sql: str, params: Mapping[str, Any], batch_size: int) -> Iterator[pd.DataFrame]: ...
 
     @abstractmethod
-    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
-        """Run a DML or DDL statement (BigQuery dialect, ``{table}`` placeholders)."""
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int | None:
+        """Run a DML or DDL statement (BigQuery dialect, ``{table}`` placeholders).
+
+        Returns
+        -------
+        int or None
+            Rows changed by an ``INSERT``/``UPDATE``/``DELETE``/``MERGE`` (None for DDL).
+        """
 
     @abstractmethod
     def _write(self, name: str, df: pd.DataFrame, types: dict[str, str], replace: bool) -> None: ...
@@ -414,12 +420,17 @@ class DuckDBWarehouse(Warehouse):
         finally:
             cursor.close()
 
-    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int | None:
         cursor = self._cursor()
         try:
             cursor.execute(to_duckdb_sql(self.render(sql)), _duck_params(params or {}))
+            desc = cursor.description
+            rows = cursor.fetchall() if desc else []
         finally:
             cursor.close()
+        if rows and desc[0][0] == "Count" and isinstance(rows[0][0], int):
+            return int(rows[0][0])
+        return None
 
     def _ddl(self, name: str, types: dict[str, str]) -> str:
         cols = ", ".join(f'"{c}" {DUCKDB_TYPES[t]}' for c, t in types.items())
@@ -595,8 +606,10 @@ class BigQueryWarehouse(Warehouse):
         rows = job.result(page_size=batch_size)
         yield from rows.to_dataframe_iterable(bqstorage_client=None)
 
-    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
-        self.client.query(self.render(sql), job_config=self._job_config(params or {})).result()
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int | None:
+        job = self.client.query(self.render(sql), job_config=self._job_config(params or {}))
+        job.result()
+        return job.num_dml_affected_rows
 
     def _schema_fields(self, types: dict[str, str]):
         from google.cloud import bigquery

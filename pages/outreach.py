@@ -1,0 +1,129 @@
+"""Outreach: staff send SMS and e-mail notices to at-risk seniors (signed-in staff only)."""
+
+import datetime as dt
+
+import streamlit as st
+
+from churn_core import compliance, outreach
+from churn_core.auth import can
+from churn_core.config import get_settings
+from churn_core.contacts import validate_contacts
+from churn_core.loading import AGE_GROUPS
+from ui import (
+    at_risk_senior_scores,
+    contact_book,
+    customer_sample,
+    download_csv,
+    page_setup,
+    places,
+    staff_role,
+    tr,
+    warehouse,
+)  # fmt: skip
+
+page_setup("nav.outreach", ":material/campaign:")
+st.title(tr("out.title"))
+role = staff_role()
+if role is None:
+    st.stop()
+if not can(role, "send"):
+    st.warning(tr("out.no_permission", role=role), icon=":material/block:")
+    st.stop()
+
+settings, wh = get_settings(), warehouse()
+book = contact_book()
+if book["is_demo"].any():
+    st.warning(tr("out.demo_contacts"), icon=":material/science:")
+with st.expander(tr("out.import")):
+    upload = st.file_uploader(tr("out.import_file"), type=["csv"], key="contacts_file")
+    if upload is not None:
+        result = validate_contacts(upload.getvalue(), set(customer_sample(columns=("customer_id",))["customer_id"]))
+        st.write(tr("out.import_summary", n=result.n_rows, ok=len(result.contacts), bad=result.n_rejected))
+        if len(result.problems):
+            st.dataframe(result.problems, hide_index=True)
+            st.download_button(tr("out.problems_download"), download_csv(result.problems), "contact_problems.csv")
+        if len(result.contacts) and st.button(tr("out.import_confirm"), key="import_confirm"):
+            wh.replace_table("contacts", result.contacts)
+            st.rerun()
+
+st.header(tr("out.audience"))
+c1, c2, c3 = st.columns(3)
+channel = c1.selectbox(tr("out.channel"), ("sms", "email"), format_func=lambda c: tr(f"out.channel_{c}"), key="o_ch")
+tiers = c2.multiselect(tr("out.tiers"), ["very_high", "high"], default=["very_high", "high"],
+                       format_func=lambda t: tr(f"tier.{t}"), key="o_tiers")  # fmt: skip
+ages = c3.multiselect(tr("out.ages"), [a for a in AGE_GROUPS if a.startswith(("6", "7", "8"))], key="o_ages",
+                      placeholder=tr("filters.all"))  # fmt: skip
+gus = c1.multiselect(
+    tr("map.gu_filter"), sorted(book["gu"].dropna().unique()), key="o_gus", placeholder=tr("filters.all")
+)
+segments = c2.multiselect(tr("filters.segment"), sorted(customer_sample(columns=("segment",))["segment"].unique()),
+                          key="o_segments", placeholder=tr("filters.all"))  # fmt: skip
+consented = c3.checkbox(tr("out.consented_only"), value=True, key="o_consent")
+customers = customer_sample(columns=("customer_id", "age_group", "segment"))
+audience = outreach.build_audience(at_risk_senior_scores(), customers, book, channel, tuple(tiers), tuple(ages),
+                                   tuple(gus), tuple(segments), consented)  # fmt: skip
+st.metric(tr("out.audience_size"), f"{len(audience):,}")
+if audience.empty:
+    st.info(tr("out.audience_empty"), icon=":material/group_off:")
+    st.stop()
+
+st.header(tr("out.template"))
+sender = outreach.sender_from_settings(settings)
+templates = compliance.load_templates(settings.templates_dir)
+choices = [t for t in templates if templates[t].channel == channel]
+base = templates[st.selectbox(tr("out.template_base"), choices, key=f"o_tpl_{channel}")]
+subject = st.text_input(tr("out.subject"), base.subject, key=f"o_subj_{base.template_id}") if channel == "email" else ""
+body = st.text_area(tr("out.body"), base.body, height=200, key=f"o_body_{base.template_id}")
+template = compliance.Template(base.template_id, channel, body, subject)
+problems = compliance.template_problems(template, sender)
+for problem in problems:
+    st.error(tr("out.template_problem", problem=problem), icon=":material/gavel:")
+values = outreach.personal_values(book, places())
+first = audience.iloc[0]
+preview = compliance.render(template, sender, {"name": first["name"], **values.get(first["customer_id"], {})})
+st.caption(tr("out.preview", name=first["name"]))
+st.code((preview["subject"] + "\n\n" if preview["subject"] else "") + preview["body"], language=None)
+
+st.header(tr("out.campaign"))
+channel_impl = outreach.channel_from_settings(channel, settings)
+if not channel_impl.real:
+    st.warning(tr("out.outbox_only"), icon=":material/outbox:")
+today = dt.datetime.now(compliance.KST).strftime("%Y%m%d")
+campaign_id = st.text_input(tr("out.campaign_id"), f"{today}-{channel}", key=f"o_cid_{channel}")
+control = st.slider(tr("out.control_share"), 0.0, 0.5, settings.control_share, 0.05, key="o_control")
+if st.button(tr("out.plan"), disabled=bool(problems), key="o_plan"):
+    tpl_id = template.template_id if template == base else compliance.save_template(settings.templates_dir, template)
+    now = dt.datetime.now(dt.UTC)
+    result = outreach.plan(wh, campaign_id, audience, channel, control, st.session_state["staff_user"], now, tpl_id)
+    st.success(tr("out.planned", **result))
+summary = outreach.dry_run(wh, campaign_id, channel, book, channel_impl.real, dt.datetime.now(dt.UTC))
+if len(summary):
+    st.subheader(tr("out.dry_run"))
+    st.dataframe(
+        summary.assign(reason=[tr(f"out.reason_{r}") if r else "" for r in summary["reason"]]), hide_index=True
+    )
+    confirm = st.checkbox(tr("out.confirm", n=int(summary["n"].sum()), campaign=campaign_id), key="o_confirm")
+    if st.button(tr("out.send"), type="primary", disabled=not confirm or bool(problems), key="o_send"):
+        bar = st.progress(0.0, tr("out.sending"))
+        options = outreach.SendOptions(rate_per_s=settings.send_rate_per_s)
+        counts = outreach.send(
+            wh, campaign_id, channel_impl, sender, contact_book(), values, options,
+            compliance.load_templates(settings.templates_dir),
+            progress=lambda i, n: bar.progress(i / n, tr("out.sending_n", i=i, n=n)),
+        )  # fmt: skip
+        st.success(tr("out.sent_summary", **counts))
+
+st.header(tr("out.ledger"))
+led = outreach.ledger(wh)
+campaigns = sorted(led["campaign_id"].unique()) if len(led) else []
+chosen = st.multiselect(tr("out.ledger_campaigns"), campaigns, key="o_led_c", placeholder=tr("filters.all"))
+statuses = st.multiselect(
+    tr("out.ledger_status"), list(outreach.STATUSES), key="o_led_s", placeholder=tr("filters.all")
+)
+view = led[led["campaign_id"].isin(chosen or campaigns) & led["status"].isin(statuses or outreach.STATUSES)]
+st.dataframe(view, hide_index=True)
+st.download_button(tr("out.ledger_download"), download_csv(view), "outbox_ledger.csv", "text/csv", key="o_led_dl")
+for cid in chosen:
+    st.subheader(tr("out.effect", campaign=cid))
+    st.caption(tr("out.effect_note"))
+    st.dataframe(outreach.effect(wh, cid), hide_index=True)

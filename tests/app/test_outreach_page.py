@@ -1,0 +1,85 @@
+"""AppTest of the outreach page: nothing without a session, no sending without the staff role,
+and a full outbox-only campaign for a signed-in staff member."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from churn_core.auth import hash_password
+from churn_core.config import get_settings
+from churn_core.i18n import t
+from tests.app.conftest import open_page
+
+pytestmark = pytest.mark.app
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def accounts(monkeypatch, tmp_path):
+    users = {"kim": {"password_hash": hash_password(PASSWORD), "role": "staff"},
+             "lee": {"password_hash": hash_password(PASSWORD), "role": "analyst"}}  # fmt: skip
+    monkeypatch.setenv("CHURN_STAFF_USERS", json.dumps(users))
+    monkeypatch.setenv("CHURN_TEMPLATES_DIR", str(tmp_path / "templates"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _sign_in(at, user: str, password: str = PASSWORD):
+    at.text_input(key="login_user").input(user)
+    at.text_input(key="login_password").input(password)
+    at.button[0].click().run()  # the form's submit button
+    return at
+
+
+def test_without_a_session_nothing_sensitive_is_shown(accounts) -> None:
+    at = open_page("pages/outreach.py")
+    assert at.text_input(key="login_user") is not None
+    assert not at.dataframe and not at.metric and not at.text_area
+    assert not [b for b in at.button if b.key == "o_send"]
+    _sign_in(at, "kim", "wrong password!!")
+    assert any(t("out.bad_login", "ko") in e.value for e in at.error)
+    assert not at.metric
+
+
+def test_analyst_cannot_send(accounts) -> None:
+    at = _sign_in(open_page("pages/outreach.py"), "lee")
+    assert any("analyst" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.key in ("o_plan", "o_send")]
+
+
+def test_staff_runs_an_outbox_only_campaign_once(accounts) -> None:
+    at = _sign_in(open_page("pages/outreach.py"), "kim")
+    assert not at.exception, at.exception
+    assert any(t("out.demo_contacts", "ko")[:20] in w.value for w in at.warning)
+    assert any(t("out.outbox_only", "ko")[:20] in w.value for w in at.warning)
+    size = int(at.metric[0].value.replace(",", ""))
+    assert size > 100  # consenting at-risk seniors in the demo book
+    assert "(광고)" in at.code[0].value and "무료수신거부" in at.code[0].value
+    at.text_input(key="o_cid_sms").input("test-campaign").run()
+    at.button(key="o_plan").click().run()
+    assert any("test-campaign" not in s.value and s.value for s in at.success)
+    at.checkbox(key="o_confirm").check().run()
+    at.button(key="o_send").click().run()
+    assert not at.exception, at.exception
+    done = at.success[-1].value
+    assert done.startswith(t("out.sent_summary", "ko").split("{")[0])
+    ledger = at.dataframe[-1].value
+    campaign = ledger[ledger["campaign_id"] == "test-campaign"]
+    assert len(campaign) == size and campaign["customer_id"].is_unique
+    assert set(campaign["status"]) <= {"recorded", "skipped"} and "sent" not in set(campaign["status"])
+    # pressing the buttons again adds and sends nothing
+    at.button(key="o_plan").click().run()
+    assert any(f"{size}" in s.value for s in at.success)
+    assert "o_confirm" not in [c.key for c in at.checkbox]  # nothing left to send
+
+
+def test_edited_template_without_opt_out_is_refused(accounts) -> None:
+    at = _sign_in(open_page("pages/outreach.py"), "kim")
+    at.text_area(key="o_body_sms_standard").input("(광고)멀티텔레콤 리텐션팀(데모)\n{name}님 안내입니다.").run()
+    problems = [e.value for e in at.error]
+    assert any("무료수신거부" in p for p in problems) and any("02-0000-0000" in p for p in problems)
+    assert at.button(key="o_plan").disabled
