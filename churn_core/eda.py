@@ -539,3 +539,24 @@ def customer_rows_columns(columns: tuple[str, ...] | None) -> str:
     if unknown:
         raise ValueError(f"unknown column(s): {unknown}")
     return ", ".join(cols) if cols else "*"
+
+
+def segment_profile(wh: Warehouse, filters: EdaFilters | None = None) -> pd.DataFrame:
+    """Per stored k-means segment, computed in the warehouse (one scan).
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_segments, 9)
+        ``segment``, ``customers``, ``churn_rate`` (0-1), means of ``monthly_charges``
+        (USD/month), ``total_revenue`` (USD), ``age`` (years), ``n_services``, ``tenure``
+        (months), and ``senior_share`` (0-1): the columns of
+        :func:`churn_core.segments.profile` without CLV.
+    """
+    where, params = (filters or EdaFilters()).where()
+    sql = f"""
+        SELECT segment, COUNT(*) AS customers, AVG(churn_flag) AS churn_rate,
+               AVG(monthly_charges) AS monthly_charges, AVG(total_revenue) AS total_revenue,
+               AVG(age) AS age, AVG(n_services) AS n_services, AVG(IF(is_senior, 1.0, 0.0)) AS senior_share,
+               AVG(tenure) AS tenure
+        FROM {{customers}} WHERE {where} GROUP BY segment ORDER BY segment"""
+    return wh.query(sql, params)

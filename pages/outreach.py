@@ -79,9 +79,12 @@ problems = compliance.template_problems(template, sender)
 for problem in problems:
     st.error(tr("out.template_problem", problem=problem), icon=":material/gavel:")
 values = outreach.personal_values(book, places())
-first = audience.iloc[0]
-preview = compliance.render(template, sender, {"name": first["name"], **values.get(first["customer_id"], {})})
-st.caption(tr("out.preview", name=first["name"]))
+shown = audience.head(200).set_index("customer_id")  # preview any of the riskiest 200 recipients
+who = st.selectbox(
+    tr("out.preview_for"), shown.index, format_func=lambda c: f"{shown.loc[c, 'name']} ({c})", key="o_who"
+)
+preview = compliance.render(template, sender, {"name": shown.loc[who, "name"], **values.get(who, {})})
+st.caption(tr("out.preview", name=shown.loc[who, "name"]))
 st.code((preview["subject"] + "\n\n" if preview["subject"] else "") + preview["body"], language=None)
 
 st.header(tr("out.campaign"))

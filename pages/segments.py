@@ -3,7 +3,7 @@
 import plotly.express as px
 import streamlit as st
 
-from churn_core import charts
+from churn_core import charts, eda
 from churn_core import segments as sg
 from churn_core.i18n import feature_label, fmt_int
 from ui import (
@@ -12,6 +12,7 @@ from ui import (
     factor_loadings,
     lang,
     page_setup,
+    query,
     sample_note,
     segmenters,
     survival_results,
@@ -48,7 +49,11 @@ if tab["clusters"].open:
             px.line(scores, x="k", y="silhouette", markers=True, title=tr("seg.silhouette")), width="stretch"
         )
         c2.plotly_chart(px.line(scores, x="k", y="inertia", markers=True, title=tr("seg.elbow")), width="stretch")
-        prof = sg.profile(customers, customers["segment"], clv["clv_usd"])
+        # counts and means in the warehouse (every customer); mean CLV from the fitted sample
+        clv_means = (
+            clv.merge(customers[["customer_id", "segment"]]).groupby("segment", as_index=False)["clv_usd"].mean()
+        )
+        prof = query("segment_profile", eda.EdaFilters()).merge(clv_means, on="segment", how="left")
         st.dataframe(prof.round(2), hide_index=True, column_config=config)
         st.caption(tr("seg.filter_hint"))
         members = customers[["customer_id", "segment"]]

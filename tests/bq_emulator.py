@@ -19,25 +19,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `tests` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.servers import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv-bqemu"
 BINARY = VENV / "bin" / "bqemulator"
 START_TIMEOUT_S = 60.0
 PROJECT = "churn-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -53,38 +49,16 @@ def running_emulator(log_path: Path | None = None) -> Iterator[str]:
     """
     if not BINARY.exists():
         raise FileNotFoundError(f"{BINARY} is missing: run `make bq-emulator` first")
-    rest, grpc = _free_port(), _free_port()
+    rest, grpc = free_port(), free_port()
     cmd = [
         str(BINARY), "start", "--rest-host", "127.0.0.1", "--rest-port", str(rest),
         "--grpc-host", "127.0.0.1", "--grpc-port", str(grpc), "--project", PROJECT, "--log-level", "warning",
     ]  # fmt: skip
     env = {**os.environ, "HOME": str(VENV / "home")}
-    log = open(log_path or os.devnull, "w")  # noqa: SIM115 - closed in finally
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     endpoint = f"http://127.0.0.1:{rest}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"bqemulator exited with {proc.returncode} (log: {log_path})")
-            try:
-                url = f"{endpoint}/bigquery/v2/projects/{PROJECT}/datasets"
-                with urllib.request.urlopen(url, timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"bqemulator did not answer within {START_TIMEOUT_S} s")
-            time.sleep(0.25)
+    health = f"{endpoint}/bigquery/v2/projects/{PROJECT}/datasets"
+    with serving(cmd, health, "bqemulator", START_TIMEOUT_S, log_path, env=env):
         yield endpoint
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def main(argv: list[str]) -> int:

@@ -190,3 +190,32 @@ def test_timestamps_round_trip(warehouse) -> None:
     stamp = dt.datetime(2026, 11, 22, 8, 0, tzinfo=dt.UTC)
     got = warehouse.query("SELECT @t AS t", {"t": stamp})["t"].iloc[0]
     assert pd.Timestamp(got).tz_convert("UTC") == pd.Timestamp(stamp)
+
+
+@both
+def test_outreach_ledger_claims_and_resumes_on_both_backends(fresh) -> None:
+    from churn_core import contacts, outreach
+    from tests.unit.test_outreach import DAY, SENDER, Clock, FakeProvider
+
+    fresh.ensure_built()
+    ids = pd.DataFrame({"customer_id": [f"C{i}" for i in range(6)]})
+    book = contacts.demo_contacts(ids, gus=("종로구",)).assign(
+        is_demo=False, sms_consent=True, opted_out=False, night_consent=False,
+        phone_e164=[f"+8210555{i:05d}" for i in range(6)],
+    )  # fmt: skip
+    clock = Clock(DAY)
+    audience = ids.assign(risk_tier="high")
+    assert outreach.plan(fresh, "bq", audience, "sms", 0.0, "kim", clock())["added"] == 6
+    assert outreach.plan(fresh, "bq", audience, "sms", 0.0, "kim", clock())["added"] == 0
+    with pytest.raises(KeyboardInterrupt):
+        outreach.send(fresh, "bq", FakeProvider(crash_after=2), SENDER, book, {}, outreach.SendOptions(
+            sleep=clock.sleep, now=clock))  # fmt: skip
+    counts = outreach.send(
+        fresh, "bq", FakeProvider(), SENDER, book, {}, outreach.SendOptions(sleep=clock.sleep, now=clock)
+    )
+    assert counts["sent"] == 3 and counts["unknown_outcome"] == 1
+    statuses = outreach.ledger(fresh, "bq")["status"].value_counts().to_dict()
+    assert statuses == {"sent": 5, "failed": 1}
+    row = outreach.ledger(fresh, "bq").iloc[0]
+    # a claim on a row that is no longer queued changes nothing, on both backends
+    assert outreach._update(fresh, row, clock(), only_if="queued", status="sending") == 0

@@ -6,7 +6,6 @@ import base64
 import datetime as dt
 import email
 import json
-import shutil
 import socket
 import ssl
 import threading
@@ -21,9 +20,7 @@ from aiosmtpd.controller import Controller
 
 from churn_core import compliance, contacts, outreach
 from churn_core.compliance import KST
-from churn_core.config import RAW_CUSTOMERS_CSV
 from churn_core.outreach import SendOptions, SmtpEmailChannel, TwilioSmsChannel
-from churn_core.warehouse import DuckDBWarehouse
 from tests.unit.test_outreach import SENDER, Clock
 
 pytestmark = pytest.mark.unit
@@ -153,16 +150,6 @@ class TwilioStub:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
-
-
-@pytest.fixture
-def wh(tmp_path):
-    raw = tmp_path / "raw.csv"
-    shutil.copy(RAW_CUSTOMERS_CSV, raw)
-    w = DuckDBWarehouse(tmp_path / "w.duckdb", raw)
-    w.ensure_built()
-    yield w
-    w.close()
 
 
 def test_twilio_client_retries_rate_limits_and_records_errors(wh) -> None:

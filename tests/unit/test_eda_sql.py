@@ -160,3 +160,13 @@ def test_empty_selection(warehouse) -> None:
     assert k["customers"] == 0 and np.isnan(k["churn_rate"])
     assert eda.churn_by_category(warehouse, f).empty
     assert eda.churn_reasons(warehouse, f).empty
+
+
+def test_segment_profile_is_pushed_down(warehouse, warehouse_table) -> None:
+    from churn_core import segments as sg
+
+    got = eda.segment_profile(warehouse).set_index("segment")
+    want = sg.profile(warehouse_table, warehouse_table["segment"]).set_index("segment")
+    assert got["customers"].tolist() == want["customers"].tolist()
+    for col in ("churn_rate", "monthly_charges", "total_revenue", "age", "n_services", "senior_share", "tenure"):
+        assert np.allclose(got[col].astype(float), want[col].astype(float)), col

@@ -123,3 +123,79 @@ def test_haversine_matches_geopy_and_ranking_is_by_distance() -> None:
     assert got["name"].tolist() == brute["name"].tolist()
     assert np.allclose(got["distance_km"], brute["d"]) and got["distance_km"].is_monotonic_increasing
     assert locations.nearest(places.iloc[:0], *city_hall).empty
+
+
+class _KakaoStub:
+    """Answers /v2/local/search/address.json like Kakao Local; 429 for addresses with '한도', 401 for a bad key."""
+
+    def __init__(self):
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, urlparse
+
+        self.queries: list[str] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                url = urlparse(self.path)
+                query = parse_qs(url.query)["query"][0]
+                stub.queries.append(query)
+                if self.headers["Authorization"] != "KakaoAK test-key":
+                    status, body = 401, {"errorType": "AccessDeniedError", "message": "wrong appKey"}
+                elif "한도" in query:
+                    status, body = 429, {"errorType": "RequestThrottled", "message": "API limit has been exceeded."}
+                elif "없는" in query:
+                    status, body = 200, {"documents": [], "meta": {"total_count": 0}}
+                else:
+                    doc = {"x": "126.9769", "y": "37.5759", "address_name": query,
+                           "address": {"region_2depth_name": "종로구", "region_3depth_name": "세종로"}}  # fmt: skip
+                    status, body = 200, {"documents": [doc], "meta": {"total_count": 1}}
+                data = json.dumps(body, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json;charset=UTF-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_kakao_geocoder_errors_leave_rows_ungeocoded_with_a_reason(tmp_path) -> None:
+    from churn_core.geocoding import KakaoGeocoder
+
+    with _KakaoStub() as stub:
+        kakao = CachedGeocoder(KakaoGeocoder("test-key", base_url=stub.url), tmp_path / "cache.sqlite")
+        ok = kakao.geocode("서울특별시 종로구 세종대로 175")
+        assert (ok.precision, ok.gu, ok.dong, ok.lat) == ("address", "종로구", "세종로", 37.5759)
+        assert (
+            kakao.geocode("서울특별시 종로구 세종대로 175").lat == 37.5759
+            and stub.queries.count("서울특별시 종로구 세종대로 175") == 1
+        )  # cached: asked once
+        quota = kakao.geocode("서울 한도초과로 1")
+        assert quota.precision is None and quota.reason.startswith("quota exceeded")
+        missing = kakao.geocode("서울 없는로 1")
+        assert missing.precision is None and missing.reason == "address not found"
+        denied = KakaoGeocoder("wrong-key", base_url=stub.url).geocode("서울 종로구 세종대로 1")
+        assert denied.precision is None and denied.reason.startswith("HTTP 401")
+        frame = pd.DataFrame({"source": "kt", "place_type": "kt_plaza", "name": ["a", "b"], "phone": None,
+                              "address": ["서울특별시 종로구 세종대로 175", "서울 한도초과로 1"],
+                              "detail_url": None, "scraped_at": "2023-11"})  # fmt: skip
+        located, rejects = locations.geocode(frame, kakao)
+    assert len(located) == 1 and rejects.iloc[0]["reason"].startswith("quota exceeded")
+    down = KakaoGeocoder("test-key", base_url="http://127.0.0.1:9", timeout=1).geocode("서울 종로구 세종대로 1")
+    assert down.precision is None and down.reason.startswith("request failed")

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pandas as pd
 import pytest
 
 from churn_core import compliance, contacts, outreach
 from churn_core.compliance import DEFAULT_TEMPLATES, KST, Sender, Template
-from churn_core.config import RAW_CUSTOMERS_CSV
 from churn_core.outreach import OutboxOnlyChannel, SendOptions, SendResult
-from churn_core.warehouse import DuckDBWarehouse
 
 pytestmark = pytest.mark.unit
 
@@ -47,16 +44,6 @@ class FakeProvider:
             return SendResult(False, error_code="21211", message="invalid 'To' number")
         self.sent.append((recipient, message["body"]))
         return SendResult(True, provider_id=f"SM{len(self.sent):032d}")
-
-
-@pytest.fixture
-def wh(tmp_path):
-    raw = tmp_path / "raw.csv"
-    shutil.copy(RAW_CUSTOMERS_CSV, raw)
-    w = DuckDBWarehouse(tmp_path / "w.duckdb", raw)
-    w.ensure_built()
-    yield w
-    w.close()
 
 
 def _book(n=12, **overrides) -> pd.DataFrame:

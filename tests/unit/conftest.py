@@ -1,0 +1,21 @@
+"""Fixtures of the unit tests."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from churn_core.config import RAW_CUSTOMERS_CSV
+from churn_core.warehouse import DuckDBWarehouse
+
+
+@pytest.fixture
+def wh(tmp_path):
+    """A private DuckDB warehouse built from a copy of the raw file (for tests that write)."""
+    raw = tmp_path / "raw.csv"
+    shutil.copy(RAW_CUSTOMERS_CSV, raw)
+    w = DuckDBWarehouse(tmp_path / "w.duckdb", raw)
+    w.ensure_built()
+    yield w
+    w.close()
