@@ -199,3 +199,47 @@ def test_kakao_geocoder_errors_leave_rows_ungeocoded_with_a_reason(tmp_path) -> 
     assert len(located) == 1 and rejects.iloc[0]["reason"].startswith("quota exceeded")
     down = KakaoGeocoder("test-key", base_url="http://127.0.0.1:9", timeout=1).geocode("서울 종로구 세종대로 1")
     assert down.precision is None and down.reason.startswith("request failed")
+
+
+def test_nominatim_geocoder_through_geopy_against_a_local_stub() -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlparse
+
+    from churn_core.geocoding import NominatimGeocoder
+
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            query = parse_qs(urlparse(self.path).query)
+            seen.append((urlparse(self.path).path, query["q"][0], query.get("countrycodes", [""])[0]))
+            if "고장" in query["q"][0]:
+                self.send_response(503)
+                self.end_headers()
+                return
+            body = [] if "없는" in query["q"][0] else [{"lat": "37.5759", "lon": "126.9768", "display_name": "세종로"}]
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        osm = NominatimGeocoder(domain=f"127.0.0.1:{server.server_address[1]}", scheme="http")
+        found = osm.geocode("서울 종로구 세종대로 175")
+        assert (found.precision, found.lat, found.lon) == ("address", 37.5759, 126.9768)
+        assert seen[0] == ("/search", "서울특별시 종로구 세종대로 175", "kr")
+        assert osm.geocode("서울 없는로 1").reason == "address not found"
+        failed = osm.geocode("서울 고장로 1")
+        assert failed.precision is None and failed.reason.startswith("request failed")
+    finally:
+        server.shutdown()
+        server.server_close()

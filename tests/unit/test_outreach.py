@@ -94,6 +94,7 @@ def test_send_is_idempotent_and_respects_consent_at_send_time(wh) -> None:
     opts = SendOptions(rate_per_s=10, sleep=clock.sleep, now=clock)
     counts = outreach.send(wh, "c1", provider, SENDER, book, {}, opts)
     assert counts["sent"] == 9 and counts["skipped"] == 3
+    assert clock() - DAY >= dt.timedelta(seconds=9 / 10)  # the per-campaign rate limit (10/s) paced the sends
     again = outreach.send(wh, "c1", provider, SENDER, book, {}, opts)  # rerun / second press
     assert again["sent"] == 0 and len(provider.sent) == 9
     led = outreach.ledger(wh, "c1").set_index("customer_id")
