@@ -86,17 +86,15 @@ st.subheader(tr("map.nearest_header"))
 if origin is None:
     st.info(tr("map.no_origin"), icon=":material/near_me:")
 else:
-    columns = ["name", "place_type", "address", "phone", "gu", "distance_km"]
+    columns = ["name", "distance_km", "place_type", "address", "phone", "gu"]
     config = {c: st.column_config.Column(tr(f"map.col.{c}")) for c in columns}
     config["distance_km"] = st.column_config.NumberColumn(tr("map.col.distance_km"), format="%.2f")
-    left, right = st.columns(2)
-    for col, title, table in ((left, "map.nearest_kt", nearest_kt), (right, "map.nearest_centres", nearest_centres)):
-        with col:
-            st.markdown(f"#### {tr(title)}")
-            if table.empty:
-                st.info(tr("map.empty"))
-            else:
-                view = table[columns].assign(place_type=[tr(f"map.layer.{t}") for t in table["place_type"]])
-                st.dataframe(view, hide_index=True, column_config=config)
+    for title, table in (("map.nearest_kt", nearest_kt), ("map.nearest_centres", nearest_centres)):
+        st.markdown(f"#### {tr(title)}")
+        if table.empty:
+            st.info(tr("map.empty"))
+        else:
+            view = table[columns].assign(place_type=[tr(f"map.layer.{t}") for t in table["place_type"]])
+            st.dataframe(view, hide_index=True, column_config=config, width="stretch")
     both = pd.concat([nearest_kt, nearest_centres])[columns]
     st.download_button(tr("map.download"), download_csv(both), "nearest_places.csv", "text/csv")

@@ -70,22 +70,31 @@ if audience.empty:
 st.header(tr("out.template"))
 sender = outreach.sender_from_settings(settings)
 templates = compliance.load_templates(settings.templates_dir)
-choices = [t for t in templates if templates[t].channel == channel]
-base = templates[st.selectbox(tr("out.template_base"), choices, key=f"o_tpl_{channel}")]
-subject = st.text_input(tr("out.subject"), base.subject, key=f"o_subj_{base.template_id}") if channel == "email" else ""
-body = st.text_area(tr("out.body"), base.body, height=200, key=f"o_body_{base.template_id}")
-template = compliance.Template(base.template_id, channel, body, subject)
-problems = compliance.template_problems(template, sender)
+AUTO = "auto"  # the template follows each recipient's risk tier
+choices = [AUTO, *(t for t in templates if templates[t].channel == channel)]
+choice = st.selectbox(tr("out.template_base"), choices, key=f"o_tpl_{channel}",
+                      format_func=lambda t: tr("out.template_auto") if t == AUTO else t)  # fmt: skip
+shown = audience.head(200).set_index("customer_id")  # preview any of the riskiest 200 recipients
+label = lambda c: f"{shown.loc[c, 'name']} ({c})"  # noqa: E731
+if choice == AUTO:
+    by_tier = {tier: templates[compliance.template_for(channel, tier)] for tier in ("high", "very_high")}
+    problems = [p for tpl in by_tier.values() for p in compliance.template_problems(tpl, sender)]
+else:
+    base = templates[choice]
+    subject = st.text_input(tr("out.subject"), base.subject, key=f"o_subj_{choice}") if channel == "email" else ""
+    body = st.text_area(tr("out.body"), base.body, height=200, key=f"o_body_{choice}")
+    template = compliance.Template(base.template_id, channel, body, subject)
+    problems = compliance.template_problems(template, sender)
 for problem in problems:
     st.error(tr("out.template_problem", problem=problem), icon=":material/gavel:")
 values = outreach.personal_values(book, places())
-shown = audience.head(200).set_index("customer_id")  # preview any of the riskiest 200 recipients
-who = st.selectbox(
-    tr("out.preview_for"), shown.index, format_func=lambda c: f"{shown.loc[c, 'name']} ({c})", key="o_who"
-)
+who = st.selectbox(tr("out.preview_for"), shown.index, format_func=label, key="o_who")
+if choice == AUTO:
+    template = by_tier.get(shown.loc[who, "risk_tier"], by_tier["high"])
+    st.caption(tr("out.template_auto_note", id=template.template_id))
 preview = compliance.render(template, sender, {"name": shown.loc[who, "name"], **values.get(who, {})})
 st.caption(tr("out.preview", name=shown.loc[who, "name"]))
-st.code((preview["subject"] + "\n\n" if preview["subject"] else "") + preview["body"], language=None)
+st.code((preview["subject"] + "\n\n" if preview["subject"] else "") + preview["body"], language=None, wrap_lines=True)
 
 st.header(tr("out.campaign"))
 channel_impl = outreach.channel_from_settings(channel, settings)
@@ -95,7 +104,12 @@ today = dt.datetime.now(compliance.KST).strftime("%Y%m%d")
 campaign_id = st.text_input(tr("out.campaign_id"), f"{today}-{channel}", key=f"o_cid_{channel}")
 control = st.slider(tr("out.control_share"), 0.0, 0.5, settings.control_share, 0.05, key="o_control")
 if st.button(tr("out.plan"), disabled=bool(problems), key="o_plan"):
-    tpl_id = template.template_id if template == base else compliance.save_template(settings.templates_dir, template)
+    if choice == AUTO:
+        tpl_id = None  # chosen per recipient by risk tier
+    elif template == base:
+        tpl_id = base.template_id
+    else:
+        tpl_id = compliance.save_template(settings.templates_dir, template)
     now = dt.datetime.now(dt.UTC)
     result = outreach.plan(wh, campaign_id, audience, channel, control, st.session_state["staff_user"], now, tpl_id)
     st.success(tr("out.planned", **result))

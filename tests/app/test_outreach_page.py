@@ -79,6 +79,7 @@ def test_staff_runs_an_outbox_only_campaign_once(accounts) -> None:
 
 def test_edited_template_without_opt_out_is_refused(accounts) -> None:
     at = _sign_in(open_page("pages/outreach.py"), "kim")
+    at.selectbox(key="o_tpl_sms").set_value("sms_standard").run()
     at.text_area(key="o_body_sms_standard").input("(광고)멀티텔레콤 리텐션팀(데모)\n{name}님 안내입니다.").run()
     problems = [e.value for e in at.error]
     assert any("무료수신거부" in p for p in problems) and any("02-0000-0000" in p for p in problems)
