@@ -139,7 +139,11 @@ def user_hash(
     if role not in ROLE_PERMISSIONS:
         raise typer.BadParameter(f"role must be one of {sorted(ROLE_PERMISSIONS)}")
     password = typer.prompt("password (12+ characters)", hide_input=True, confirmation_prompt=True)
-    entry = {username: {"password_hash": hash_password(password), "role": role}}
+    try:
+        entry = {username: {"password_hash": hash_password(password), "role": role}}
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(code=1) from exc
     console.print("Add to .env (merge with existing users):")
     console.print(f"CHURN_STAFF_USERS='{json.dumps(entry)}'", highlight=False, soft_wrap=True)
 
