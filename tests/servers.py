@@ -52,3 +52,67 @@ def serving(cmd: list[str], health_url: str, name: str, timeout_s: float, log_pa
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+class LocalServer:
+    """A ``ThreadingHTTPServer`` on a free 127.0.0.1 port in a background thread (context manager)."""
+
+    def __init__(self, handler_class):
+        import threading
+        from http.server import ThreadingHTTPServer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+class JsonStub(LocalServer):
+    """A local HTTP API on 127.0.0.1 answering JSON from ``respond(request) -> (status, payload)``.
+
+    ``request`` is a dict: ``method``, ``path``, ``query`` (first value per key), ``headers``,
+    ``form`` (a url-encoded body, first value per key). Every request is kept in
+    ``requests``. Use as a context manager; ``url`` is the root.
+    """
+
+    def __init__(self, respond):
+        import json
+        from http.server import BaseHTTPRequestHandler
+        from urllib.parse import parse_qs, urlparse
+
+        self.requests: list[dict] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # keep test output quiet
+                pass
+
+            def _handle(self) -> None:
+                url = urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else ""
+                request = {
+                    "method": self.command, "path": url.path, "headers": dict(self.headers),
+                    "query": {k: v[0] for k, v in parse_qs(url.query).items()},
+                    "form": {k: v[0] for k, v in parse_qs(body).items()},
+                }  # fmt: skip
+                stub.requests.append(request)
+                status, payload = respond(request)
+                data = json.dumps(payload, ensure_ascii=False).encode() if payload is not None else b""
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _handle
+
+        super().__init__(Handler)

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import html
 import json
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
+
+from tests.servers import LocalServer
 
 KT_PAGE = """<!doctype html><html lang="ko"><head><meta charset="utf-8"><title>KT 매장 찾기</title></head>
 <body><div id="cfmClContents">
@@ -159,23 +160,9 @@ def _handler(state: SiteState):
     return Handler
 
 
-class FixtureSite:
+class FixtureSite(LocalServer):
     """Serve the fixture sites on 127.0.0.1 (a free port) in a background thread."""
 
     def __init__(self, state: SiteState):
         self.state = state
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> FixtureSite:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        super().__init__(_handler(state))

@@ -5,13 +5,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import email
-import json
 import socket
 import ssl
-import threading
 from email import policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import pandas as pd
 import pytest
@@ -21,6 +17,7 @@ from aiosmtpd.controller import Controller
 from churn_core import compliance, contacts, outreach
 from churn_core.compliance import KST
 from churn_core.outreach import SendOptions, SmtpEmailChannel, TwilioSmsChannel
+from tests.servers import JsonStub
 from tests.unit.test_outreach import SENDER, Clock
 
 pytestmark = pytest.mark.unit
@@ -99,57 +96,26 @@ def test_smtp_refusal_is_a_failure_with_the_server_code(smtp_server) -> None:
 
 
 # -- Twilio --------------------------------------------------------------------------------
-class TwilioStub:
-    """Answers POST /2010-04-01/Accounts/<sid>/Messages.json like Twilio; checks auth and fields."""
+def twilio_stub(script: dict[str, list[int]]) -> JsonStub:
+    """Answers POST /2010-04-01/Accounts/<sid>/Messages.json like Twilio; checks auth and fields.
 
-    def __init__(self, script: dict[str, list[int]]):
-        self.script = script  # recipient -> statuses to answer in turn (default 201)
-        self.requests: list[dict] = []
-        stub = self
+    ``script`` maps a recipient to the statuses to answer in turn (default 201).
+    """
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
+    def respond(req):
+        auth = base64.b64decode(req["headers"]["Authorization"].split()[1]).decode()
+        if req["path"] != f"/2010-04-01/Accounts/{SID}/Messages.json" or auth != f"{SID}:{TOKEN}":
+            return 401, {"code": 20003, "message": "Authenticate", "status": 401}
+        statuses = script.get(req["form"].get("To"), [])
+        status = statuses.pop(0) if statuses else 201
+        if status == 201:
+            sid = f"SM{len(stub.requests):032d}"
+            return 201, {"sid": sid, "status": "queued", "to": req["form"]["To"], "body": req["form"]["Body"]}
+        code = {400: 21211, 429: 20429, 500: 20500}[status]
+        return status, {"code": code, "message": f"stub error {status}", "status": status}
 
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                form = {k: v[0] for k, v in parse_qs(body).items()}
-                auth = base64.b64decode(self.headers["Authorization"].split()[1]).decode()
-                stub.requests.append({"path": self.path, "auth": auth, "form": form})
-                if self.path != f"/2010-04-01/Accounts/{SID}/Messages.json" or auth != f"{SID}:{TOKEN}":
-                    return self._json(401, {"code": 20003, "message": "Authenticate", "status": 401})
-                statuses = stub.script.get(form.get("To"), [])
-                status = statuses.pop(0) if statuses else 201
-                if status == 201:
-                    n = len(stub.requests)
-                    return self._json(
-                        201, {"sid": f"SM{n:032d}", "status": "queued", "to": form["To"], "body": form["Body"]}
-                    )
-                code = {400: 21211, 429: 20429, 500: 20500}[status]
-                return self._json(status, {"code": code, "message": f"stub error {status}", "status": status})
-
-            def _json(self, status, payload):
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    stub = JsonStub(respond)
+    return stub
 
 
 def test_twilio_client_retries_rate_limits_and_records_errors(wh) -> None:
@@ -160,7 +126,7 @@ def test_twilio_client_retries_rate_limits_and_records_errors(wh) -> None:
     )  # fmt: skip
     script = {"+821023456782": [429, 201], "+821023456783": [400], "+821023456784": [500, 500, 500, 500]}
     clock = Clock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=KST))
-    with TwilioStub(script) as stub:
+    with twilio_stub(script) as stub:
         channel = TwilioSmsChannel(SID, TOKEN, from_number="+15005550006", base_url=stub.url)
         outreach.plan(wh, "tw", pd.DataFrame({"customer_id": ids["customer_id"], "risk_tier": "very_high"}), "sms",
                       0.0, "kim", clock())  # fmt: skip
@@ -169,7 +135,9 @@ def test_twilio_client_retries_rate_limits_and_records_errors(wh) -> None:
         )
     assert counts["sent"] == 2 and counts["failed"] == 2
     first = stub.requests[0]
-    assert first["form"]["From"] == "+15005550006" and first["form"]["To"] == "+821023456781"
+    assert (
+        first["method"] == "POST" and first["form"]["From"] == "+15005550006" and first["form"]["To"] == "+821023456781"
+    )
     assert first["form"]["Body"].startswith("(광고)") and "무료수신거부" in first["form"]["Body"]
     led = outreach.ledger(wh, "tw").set_index("customer_id")
     assert led.loc["B", "status"] == "sent" and led.loc["B", "attempts"] == 1  # 429 retried inside one claim

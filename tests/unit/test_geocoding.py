@@ -19,6 +19,7 @@ from churn_core.geocoding import (
     parse_address,
     seoul_boundaries,
 )
+from tests.servers import JsonStub
 
 pytestmark = pytest.mark.unit
 
@@ -125,67 +126,30 @@ def test_haversine_matches_geopy_and_ranking_is_by_distance() -> None:
     assert locations.nearest(places.iloc[:0], *city_hall).empty
 
 
-class _KakaoStub:
-    """Answers /v2/local/search/address.json like Kakao Local; 429 for addresses with '한도', 401 for a bad key."""
-
-    def __init__(self):
-        import json
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        from urllib.parse import parse_qs, urlparse
-
-        self.queries: list[str] = []
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                url = urlparse(self.path)
-                query = parse_qs(url.query)["query"][0]
-                stub.queries.append(query)
-                if self.headers["Authorization"] != "KakaoAK test-key":
-                    status, body = 401, {"errorType": "AccessDeniedError", "message": "wrong appKey"}
-                elif "한도" in query:
-                    status, body = 429, {"errorType": "RequestThrottled", "message": "API limit has been exceeded."}
-                elif "없는" in query:
-                    status, body = 200, {"documents": [], "meta": {"total_count": 0}}
-                else:
-                    doc = {"x": "126.9769", "y": "37.5759", "address_name": query,
-                           "address": {"region_2depth_name": "종로구", "region_3depth_name": "세종로"}}  # fmt: skip
-                    status, body = 200, {"documents": [doc], "meta": {"total_count": 1}}
-                data = json.dumps(body, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json;charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+def _kakao(req):
+    """Kakao Local's address search: 429 for addresses with '한도', none for '없는', 401 for a bad key."""
+    query = req["query"]["query"]
+    if req["headers"].get("Authorization") != "KakaoAK test-key":
+        return 401, {"errorType": "AccessDeniedError", "message": "wrong appKey"}
+    if "한도" in query:
+        return 429, {"errorType": "RequestThrottled", "message": "API limit has been exceeded."}
+    if "없는" in query:
+        return 200, {"documents": [], "meta": {"total_count": 0}}
+    doc = {"x": "126.9769", "y": "37.5759", "address_name": query,
+           "address": {"region_2depth_name": "종로구", "region_3depth_name": "세종로"}}  # fmt: skip
+    return 200, {"documents": [doc], "meta": {"total_count": 1}}
 
 
 def test_kakao_geocoder_errors_leave_rows_ungeocoded_with_a_reason(tmp_path) -> None:
     from churn_core.geocoding import KakaoGeocoder
 
-    with _KakaoStub() as stub:
+    with JsonStub(_kakao) as stub:
         kakao = CachedGeocoder(KakaoGeocoder("test-key", base_url=stub.url), tmp_path / "cache.sqlite")
         ok = kakao.geocode("서울특별시 종로구 세종대로 175")
         assert (ok.precision, ok.gu, ok.dong, ok.lat) == ("address", "종로구", "세종로", 37.5759)
-        assert (
-            kakao.geocode("서울특별시 종로구 세종대로 175").lat == 37.5759
-            and stub.queries.count("서울특별시 종로구 세종대로 175") == 1
-        )  # cached: asked once
+        assert kakao.geocode("서울특별시 종로구 세종대로 175").lat == 37.5759
+        asked = [r["query"]["query"] for r in stub.requests]
+        assert asked.count("서울특별시 종로구 세종대로 175") == 1  # cached: asked once
         quota = kakao.geocode("서울 한도초과로 1")
         assert quota.precision is None and quota.reason.startswith("quota exceeded")
         missing = kakao.geocode("서울 없는로 1")
@@ -202,44 +166,22 @@ def test_kakao_geocoder_errors_leave_rows_ungeocoded_with_a_reason(tmp_path) -> 
 
 
 def test_nominatim_geocoder_through_geopy_against_a_local_stub() -> None:
-    import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from urllib.parse import parse_qs, urlparse
-
     from churn_core.geocoding import NominatimGeocoder
 
-    seen = []
+    def respond(req):
+        q = req["query"]["q"]
+        if "고장" in q:
+            return 503, None
+        return 200, [] if "없는" in q else [{"lat": "37.5759", "lon": "126.9768", "display_name": "세종로"}]
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            query = parse_qs(urlparse(self.path).query)
-            seen.append((urlparse(self.path).path, query["q"][0], query.get("countrycodes", [""])[0]))
-            if "고장" in query["q"][0]:
-                self.send_response(503)
-                self.end_headers()
-                return
-            body = [] if "없는" in query["q"][0] else [{"lat": "37.5759", "lon": "126.9768", "display_name": "세종로"}]
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        osm = NominatimGeocoder(domain=f"127.0.0.1:{server.server_address[1]}", scheme="http")
+    with JsonStub(respond) as stub:
+        osm = NominatimGeocoder(domain=stub.url.removeprefix("http://"), scheme="http")
         found = osm.geocode("서울 종로구 세종대로 175")
         assert (found.precision, found.lat, found.lon) == ("address", 37.5759, 126.9768)
-        assert seen[0] == ("/search", "서울특별시 종로구 세종대로 175", "kr")
+        first = stub.requests[0]
+        assert (first["path"], first["query"]["q"], first["query"]["countrycodes"]) == (
+            "/search", "서울특별시 종로구 세종대로 175", "kr",
+        )  # fmt: skip
         assert osm.geocode("서울 없는로 1").reason == "address not found"
         failed = osm.geocode("서울 고장로 1")
-        assert failed.precision is None and failed.reason.startswith("request failed")
-    finally:
-        server.shutdown()
-        server.server_close()
+    assert failed.precision is None and failed.reason.startswith("request failed")
