@@ -54,7 +54,7 @@ def warehouse_info() -> None:
 
     wh = open_warehouse()
     console.print(wh.describe())
-    console.print(wh.stored_meta())
+    console.print(wh.meta())
     for name in ("customers", *TABLES):
         n = wh.query(f"SELECT COUNT(*) AS n FROM {{{name}}}")["n"].iloc[0] if wh.table_exists(name) else "missing"
         console.print(f"{name:12s} {n}")

@@ -15,9 +15,12 @@ This encodes the rules as the issue states them; it is not legal advice.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 KST = ZoneInfo("Asia/Seoul")
@@ -168,13 +171,13 @@ def template_for(channel: str, risk_tier: str) -> str:
     return "sms_urgent" if risk_tier == "very_high" else "sms_standard"
 
 
-def save_template(folder, template: Template) -> str:
-    """Store an edited template (JSON) under a content-derived id, so a resumed campaign finds it."""
-    import hashlib
-    import json
-    from dataclasses import asdict, replace
-    from pathlib import Path
+def risk_templates(templates: dict[str, Template], channel: str) -> dict[str, Template]:
+    """The template each targeted risk tier gets on ``channel`` (the automatic choice)."""
+    return {tier: templates[template_for(channel, tier)] for tier in ("high", "very_high")}
 
+
+def save_template(folder: str | Path, template: Template) -> str:
+    """Store an edited template (JSON) under a content-derived id, so a resumed campaign finds it."""
     digest = hashlib.sha256(f"{template.channel}|{template.subject}|{template.body}".encode()).hexdigest()[:10]
     stored = replace(template, template_id=f"custom-{digest}")
     path = Path(folder) / f"{stored.template_id}.json"
@@ -183,11 +186,8 @@ def save_template(folder, template: Template) -> str:
     return stored.template_id
 
 
-def load_templates(folder) -> dict[str, Template]:
+def load_templates(folder: str | Path) -> dict[str, Template]:
     """The shipped templates plus every edited one stored in ``folder``."""
-    import json
-    from pathlib import Path
-
     out = dict(DEFAULT_TEMPLATES)
     for path in sorted(Path(folder).glob("custom-*.json")) if Path(folder).exists() else []:
         data = json.loads(path.read_text(encoding="utf-8"))

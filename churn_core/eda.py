@@ -460,7 +460,6 @@ def segment_ids(wh: Warehouse) -> list[int]:
 def customer_rows(
     wh: Warehouse,
     ids: tuple[str, ...] | None = None,
-    seniors_only: bool = False,
     columns: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Customers by ID (or all, or all seniors), with the given columns (default: all).
@@ -469,8 +468,6 @@ def customer_rows(
     ----------
     ids : tuple of str, optional
         ``customer_id`` values to fetch; None fetches every customer matching the rest.
-    seniors_only : bool
-        Keep customers aged 65+ only.
     columns : tuple of str, optional
         Warehouse column names; checked against the declared schema.
 
@@ -484,8 +481,6 @@ def customer_rows(
     if ids is not None:
         clauses.append("customer_id IN UNNEST(@ids)")
         params["ids"] = list(ids)
-    if seniors_only:
-        clauses.append("is_senior")
     sql = f"SELECT {select} FROM {{customers}} WHERE {' AND '.join(clauses)} ORDER BY customer_id"
     return wh.query(sql, params)
 

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import html
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,7 +185,7 @@ def gu_boundaries_geojson(tolerance_deg: float = 0.0008) -> dict:
     for gu, geom in sorted(seoul_boundaries().gu.items()):
         simple = geom.simplify(tolerance_deg, preserve_topology=True)
         features.append({"type": "Feature", "properties": {"gu": gu}, "geometry": simple.__geo_interface__})
-    return json.loads(json.dumps({"type": "FeatureCollection", "features": features}))
+    return {"type": "FeatureCollection", "features": features}
 
 
 _LEGEND = """{% macro html(this, kwargs) %}

@@ -234,13 +234,11 @@ class Warehouse(ABC):
             if not self.table_exists(spec.name):
                 self._create_empty(spec)
 
-    def stored_meta(self) -> dict[str, str]:
+    def meta(self) -> dict[str, str]:
         """Build metadata (raw file hash, build time, row count); empty if never built."""
         if not self.table_exists(META_TABLE):
             return {}
         return dict(self.query("SELECT key, value FROM {_meta}").itertuples(index=False))
-
-    meta = stored_meta
 
     def is_current(self) -> bool:
         """True if ``customers`` was built from the current raw file and code, or is pinned.
@@ -248,7 +246,7 @@ class Warehouse(ABC):
         A pinned warehouse (synthetic data loaded by :func:`churn_core.synthetic.load_synthetic`
         for load tests) is never rebuilt from the raw file.
         """
-        meta = self.stored_meta()
+        meta = self.meta()
         if meta.get("pinned") == "true" and meta.get("schema_version") == SCHEMA_VERSION:
             return True
         return meta.get("raw_sha256") == file_sha256(self.raw_csv) and meta.get("schema_version") == SCHEMA_VERSION

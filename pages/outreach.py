@@ -77,7 +77,7 @@ choice = st.selectbox(tr("out.template_base"), choices, key=f"o_tpl_{channel}",
 shown = audience.head(200).set_index("customer_id")  # preview any of the riskiest 200 recipients
 label = lambda c: f"{shown.loc[c, 'name']} ({c})"  # noqa: E731
 if choice == AUTO:
-    by_tier = {tier: templates[compliance.template_for(channel, tier)] for tier in ("high", "very_high")}
+    by_tier = compliance.risk_templates(templates, channel)
     problems = [p for tpl in by_tier.values() for p in compliance.template_problems(tpl, sender)]
 else:
     base = templates[choice]

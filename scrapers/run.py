@@ -117,7 +117,7 @@ def scrape_kt(
                 start()
     except RetryError as exc:
         report.failures.append({"page": 1, "error": f"search failed: {exc.last_attempt.exception()}"})
-        return _finish_kt(report, cp, work_dir)
+        return _finish(report, work_dir, _kt_raw(cp))
     page = 1
     while page <= opt.max_pages:
         if cp.has(page):
@@ -142,20 +142,23 @@ def scrape_kt(
             progress(page, len(rows))
         page += 1
         _pause(opt.delay_s)
-    return _finish_kt(report, cp, work_dir)
+    return _finish(report, work_dir, _kt_raw(cp))
 
 
-def _finish_kt(report: ScrapeReport, cp: _Checkpoint, work_dir: Path) -> ScrapeReport:
-    rows = cp.all_rows()
-    df = pd.DataFrame(rows, columns=["page", "store_type", "name", "address", "phone"])
+def _kt_raw(cp: _Checkpoint) -> tuple[str, pd.DataFrame]:
+    df = pd.DataFrame(cp.all_rows(), columns=["page", "store_type", "name", "address", "phone"])
     df["장소타입"] = "[" + df["store_type"] + "]"
-    out = df.rename(columns={"name": "장소", "address": "주소", "phone": "전화번호"})[
-        ["장소타입", "장소", "주소", "전화번호"]
-    ]
-    path = work_dir / "kt_stores_seoul_raw.csv"
-    out.to_csv(path, index=False, encoding="utf-8")
-    report.rows_read, report.output, report.finished_at = len(out), str(path), _now()
-    report.write(work_dir / "kt-report.json")
+    out = df.rename(columns={"name": "장소", "address": "주소", "phone": "전화번호"})
+    return "kt_stores_seoul_raw.csv", out[["장소타입", "장소", "주소", "전화번호"]]
+
+
+def _finish(report: ScrapeReport, work_dir: Path, raw: tuple[str, pd.DataFrame]) -> ScrapeReport:
+    """Write every row read so far (this run and earlier ones) as the raw CSV, and the report."""
+    filename, rows = raw
+    path = work_dir / filename
+    rows.to_csv(path, index=False, encoding="utf-8")
+    report.rows_read, report.output, report.finished_at = len(rows), str(path), _now()
+    report.write(work_dir / f"{report.source}-report.json")
     return report
 
 
@@ -195,13 +198,8 @@ def scrape_learning_centres(
             progress(page, len(cards))
         page += 1
         _pause(opt.delay_s)
-    rows = cp.all_rows()
-    df = pd.DataFrame(rows, columns=["page", "name", "address", "place_id", "detail_url"])
-    out = df.rename(columns={"name": "장소명", "address": "주소명", "detail_url": "상세페이지"})[
-        ["장소명", "주소명", "상세페이지"]
-    ]
-    path = work_dir / "digital_learning_centers_seoul_raw.csv"
-    out.to_csv(path, index=False, encoding="utf-8")
-    report.rows_read, report.output, report.finished_at = len(out), str(path), _now()
-    report.write(work_dir / "learning_centre-report.json")
-    return report
+    df = pd.DataFrame(cp.all_rows(), columns=["page", "name", "address", "place_id", "detail_url"])
+    out = df.rename(columns={"name": "장소명", "address": "주소명", "detail_url": "상세페이지"})
+    return _finish(
+        report, work_dir, ("digital_learning_centers_seoul_raw.csv", out[["장소명", "주소명", "상세페이지"]])
+    )

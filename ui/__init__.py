@@ -118,13 +118,13 @@ def query(name: str, filters: eda.EdaFilters, **kwargs: Any) -> Any:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _customers(ids, seniors_only: bool, columns, raw_stat: tuple[int, int]) -> pd.DataFrame:
-    return eda.customer_rows(warehouse(), ids, seniors_only, columns)
+def _customers(ids, columns, raw_stat: tuple[int, int]) -> pd.DataFrame:
+    return eda.customer_rows(warehouse(), ids, columns)
 
 
 def query_customers(ids: tuple[str, ...], columns: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Customers by ID from the warehouse (cached); see :func:`churn_core.eda.customer_rows`."""
-    return _customers(tuple(ids), False, columns, _raw_stat())
+    return _customers(tuple(ids), columns, _raw_stat())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -320,6 +320,13 @@ def _at_risk(economics_json: str, raw_stat: tuple[int, int], model_sha: str, run
     return at_risk_seniors(model_bundle().model, customer_sample(seniors_only=True), economics)
 
 
+@st.cache_data(show_spinner=False)
+def _file_sha256(path: str, stamp: int) -> str:
+    from churn_core.loading import file_sha256
+
+    return file_sha256(path)
+
+
 def at_risk_senior_scores(economics=None) -> pd.DataFrame:
     """At-risk seniors (tiers high / very high), cached per economics setting.
 
@@ -329,12 +336,11 @@ def at_risk_senior_scores(economics=None) -> pd.DataFrame:
     """
     from churn_core.batch import latest_run
     from churn_core.business import Economics
-    from churn_core.loading import file_sha256
     from churn_core.training import MODEL_FILE
 
     economics = economics or Economics.from_settings()
     path = get_settings().models_dir / MODEL_FILE
-    sha = st.cache_data(show_spinner=False)(lambda p, stamp: file_sha256(p))(str(path), path.stat().st_mtime_ns)
+    sha = _file_sha256(str(path), path.stat().st_mtime_ns)
     run = latest_run(warehouse(), sha)
     return _at_risk(economics.model_dump_json(), _raw_stat(), sha, run["run_id"] if run else None)
 

@@ -195,7 +195,7 @@ def test_timestamps_round_trip(warehouse) -> None:
 @both
 def test_outreach_ledger_claims_and_resumes_on_both_backends(fresh) -> None:
     from churn_core import contacts, outreach
-    from tests.unit.test_outreach import DAY, SENDER, Clock, FakeProvider
+    from tests.outreach_doubles import DAY, SENDER, Clock, FakeProvider
 
     fresh.ensure_built()
     ids = pd.DataFrame({"customer_id": [f"C{i}" for i in range(6)]})

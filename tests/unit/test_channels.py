@@ -17,8 +17,8 @@ from aiosmtpd.controller import Controller
 from churn_core import compliance, contacts, outreach
 from churn_core.compliance import KST
 from churn_core.outreach import SendOptions, SmtpEmailChannel, TwilioSmsChannel
+from tests.outreach_doubles import SENDER, Clock
 from tests.servers import JsonStub
-from tests.unit.test_outreach import SENDER, Clock
 
 pytestmark = pytest.mark.unit
 
