@@ -5,7 +5,8 @@ Run with ``streamlit run Home.py``. Pages live in ``pages/`` and call into ``chu
 
 import streamlit as st
 
-from churn_core import charts, eda
+from churn_core import charts
+from churn_core.analytics import eda
 from churn_core.i18n import fmt_int, fmt_pct, fmt_usd
 from ui import PAGES, lang, page_setup, query, tr, warehouse
 
@@ -51,7 +52,6 @@ st.subheader(tr("home.pages"))
 for path, key, icon in PAGES[1:]:
     st.page_link(path, label=tr(key), icon=icon)
     st.caption(tr(f"home.page_{key.split('.')[1]}"))
-st.caption(tr("home.coming"))
 
 meta = warehouse().meta()
 st.caption(

@@ -1,6 +1,7 @@
 # Two entry points for a fresh clone (see README):
 #   make run   - install everything, build the warehouse, serve the app on http://127.0.0.1:8501
 #   make test  - install everything (incl. Debian chromium + chromium-driver), lint, run all tests
+# `make` alone (or `make help`) lists every target: the text after `##` on a target's line.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,7 +12,11 @@ APT_PACKAGES := chromium chromium-driver fonts-nanum
 BQEMU  := .venv-bqemu
 BQEMU_STAMP := $(BQEMU)/.installed
 
-.PHONY: setup run test system-deps lint bench bq-emulator
+.PHONY: help setup run test system-deps lint bench bq-emulator
+.DEFAULT_GOAL := help
+
+help: ## List the targets with what each does (the default goal)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 ASSETS := static/vendor/.installed
 
@@ -23,19 +28,23 @@ $(STAMP): pyproject.toml requirements.lock
 # Leaflet and plugins from the npm registry, served by the app itself (no CDN at run time).
 $(ASSETS): vendor/package.json vendor/package-lock.json $(STAMP)
 	npm ci --prefix vendor --no-audit --no-fund --loglevel=error
-	$(BIN)/python -c "from churn_core.maps import install_vendor_assets as i; i('vendor/node_modules', 'static')"
+	$(BIN)/python -c "from churn_core.geo.maps import install_vendor_assets as i; i('vendor/node_modules', 'static')"
 	touch $(ASSETS)
 
-setup: $(STAMP) $(ASSETS)
+setup: $(STAMP) $(ASSETS) ## Create .venv (pip, from requirements.lock) and install the map's Leaflet assets
 
-run: setup
+run: setup ## Build the warehouse, train the model if models/ has none, serve the app on 127.0.0.1:8501
 	$(BIN)/churn-studio warehouse build
 	$(BIN)/churn-studio train --only-if-missing --no-evaluate --no-grid
 	$(BIN)/streamlit run Home.py
 
-system-deps:
-	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES)
+# The APT packages not installed yet, asked of dpkg when system-deps runs (all of them where there is no dpkg).
+apt_missing = $(shell for p in $(APT_PACKAGES); do \
+  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q ' installed$$' || echo $$p; done)
+
+system-deps: ## apt-get install chromium, chromium-driver, fonts-nanum (skipped, apt-get update too, when all are installed)
+	$(if $(apt_missing),$(SUDO) apt-get update -qq,@echo "system-deps: $(APT_PACKAGES) already installed")
+	$(if $(apt_missing),DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES),@:)
 
 # The local BigQuery emulator in its own venv (it pins its own DuckDB). DuckDB's spatial
 # extension comes from PyPI and is put where DuckDB looks, under a HOME of the venv's own.
@@ -49,17 +58,17 @@ $(BQEMU_STAMP): requirements-bqemu.lock
 	  dst.mkdir(parents=True, exist_ok=True); shutil.copy(src, dst / src.name)"
 	touch $(BQEMU_STAMP)
 
-bq-emulator: $(BQEMU_STAMP)
+bq-emulator: $(BQEMU_STAMP) ## Set up the local BigQuery emulator in .venv-bqemu (with DuckDB's spatial extension)
 
-lint: setup
+lint: setup ## ruff check and ruff format --check on the whole tree
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 # The BigQuery emulator is started on 127.0.0.1 for the test run and stopped after it.
-test: setup system-deps bq-emulator lint
+test: setup system-deps bq-emulator lint ## Set up, install the APT packages, lint, run pytest against the BigQuery emulator
 	$(BIN)/python tests/bq_emulator.py run -- $(BIN)/pytest
 
-bench: setup
+bench: setup ## Run the app, map and warehouse benchmarks into benchmarks/results/ (about 25 min)
 	$(BIN)/python benchmarks/bench_app.py
 	$(BIN)/python benchmarks/bench_map.py
 	$(BIN)/python benchmarks/bench_warehouse.py

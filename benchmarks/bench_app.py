@@ -107,12 +107,13 @@ def app_timings() -> dict:
 
 
 def sql_timings(repeats: int) -> tuple[float, dict]:
-    from churn_core import eda
+    from churn_core.analytics import eda
     from churn_core.config import get_settings
-    from churn_core.warehouse import DuckDBWarehouse
+    from churn_core.data.warehouse import DuckDBWarehouse
+    from churn_core.studio import STUDIO_ENRICH
 
     settings = get_settings()
-    wh = DuckDBWarehouse(settings.warehouse_path, settings.raw_customers_csv)
+    wh = DuckDBWarehouse(settings.warehouse_path, settings.raw_customers_csv, enrich=STUDIO_ENRICH)
     t0 = time.perf_counter()
     wh.build()
     build = time.perf_counter() - t0

@@ -58,15 +58,16 @@ def main() -> None:
     import sqlglot
     from sqlglot import exp
 
-    from churn_core import eda
+    from churn_core.analytics import eda
     from churn_core.config import RAW_CUSTOMERS_CSV
-    from churn_core.warehouse import DuckDBWarehouse
+    from churn_core.data.warehouse import DuckDBWarehouse
+    from churn_core.studio import STUDIO_ENRICH
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=10_000_000)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    wh = DuckDBWarehouse(tmp / "w.duckdb", RAW_CUSTOMERS_CSV)
+    wh = DuckDBWarehouse(tmp / "w.duckdb", RAW_CUSTOMERS_CSV, enrich=STUDIO_ENRICH)
     wh.ensure_built()
     sizes = column_bytes(wh)
     names = ("kpis", "churn_by_category", "numeric_histograms", "churn_by_tenure", "senior_comparison",

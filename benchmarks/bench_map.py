@@ -5,7 +5,7 @@ Usage: ``.venv/bin/python benchmarks/bench_map.py`` (``make bench`` runs it). Wr
 
 Measured on the shipped ``data/locations/locations.csv`` (wall-clock, median of 20 runs
 after one warm-up):
-- ``build_map_s``: :func:`churn_core.maps.build_map` with every layer on (6 layers,
+- ``build_map_s``: :func:`churn_core.geo.maps.build_map` with every layer on (6 layers,
   all places), 구 boundaries precomputed as the page caches them.
 - ``render_html_s`` / ``html_mb``: rendering that map to the HTML document sent to the
   browser, and its size.
@@ -39,9 +39,9 @@ def _median(fn, repeats: int = 20) -> float:
 
 
 def main() -> None:
-    from churn_core import locations, maps
     from churn_core.config import LOCATIONS_DIR
-    from churn_core.geocoding import OfflineGeocoder
+    from churn_core.geo import locations, maps
+    from churn_core.geo.geocoding import OfflineGeocoder
 
     places = locations.load(LOCATIONS_DIR / "locations.csv")
     boundaries = maps.gu_boundaries_geojson()

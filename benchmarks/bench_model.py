@@ -33,13 +33,13 @@ RESULTS = ROOT / "benchmarks" / "results" / "model.json"
 
 def main() -> None:
     from churn_core.config import RAW_CUSTOMERS_CSV
-    from churn_core.ensemble import ChurnEnsemble
-    from churn_core.explain import EnsembleExplainer
-    from churn_core.features import feature_frame
-    from churn_core.loading import load_customers
-    from churn_core.scoring import score_csv_chunks, score_frame
-    from churn_core.synthetic import grow, to_raw_csv
-    from churn_core.training import load_bundle
+    from churn_core.data.loading import load_customers
+    from churn_core.data.synthetic import grow, to_raw_csv
+    from churn_core.prediction.ensemble import ChurnEnsemble
+    from churn_core.prediction.explain import EnsembleExplainer
+    from churn_core.prediction.features import feature_frame
+    from churn_core.prediction.scoring import score_csv_chunks, score_frame
+    from churn_core.prediction.training import load_bundle
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -85,7 +85,7 @@ def main() -> None:
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     # The model card reports the measured speed of the model it describes.
     from churn_core.config import MODELS_DIR
-    from churn_core.training import CARD_FILE
+    from churn_core.prediction.training import CARD_FILE
 
     card_path = MODELS_DIR / CARD_FILE
     card = json.loads(card_path.read_text(encoding="utf-8"))

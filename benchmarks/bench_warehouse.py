@@ -6,9 +6,9 @@ Markdown summary for the README. Warehouse files go to a temporary folder (about
 per million customers) and are deleted afterwards.
 
 What is measured (wall-clock seconds on this machine):
-- ``load_s``: generate N synthetic customers (:func:`churn_core.synthetic.grow`, 500k
+- ``load_s``: generate N synthetic customers (:func:`churn_core.data.synthetic.grow`, 500k
   rows a chunk) and load them into a fresh DuckDB file; ``file_mb`` its size.
-- ``eda_s``: every EDA query of :mod:`churn_core.eda` with no filter and with a filter
+- ``eda_s``: every EDA query of :mod:`churn_core.analytics.eda` with no filter and with a filter
   (month-to-month seniors), median of 3 runs after one warm-up.
 - ``page_s``: one ``AppTest`` run of each page on that warehouse in a fresh process, and
   the process's peak resident memory: pages must not load the customer table.
@@ -39,7 +39,8 @@ PAGES = ("Home.py", "pages/eda.py", "pages/scoring.py", "pages/revenue.py", "pag
 
 
 def eda_timings(wh) -> dict[str, dict[str, float]]:
-    from churn_core import eda
+    from churn_core.analytics import eda
+    from churn_core.data import customers
 
     filters = {"none": eda.EdaFilters(), "m2m_seniors": eda.EdaFilters(contracts=("Month-to-month",), senior_only=True)}
     calls = {
@@ -51,7 +52,7 @@ def eda_timings(wh) -> dict[str, dict[str, float]]:
         "churn_reasons": lambda f: eda.churn_reasons(wh, f),
         "correlations": lambda f: eda.correlations(wh, f),
         "filtered_customers": lambda f: eda.filtered_customers(wh, f),
-        "customer_sample_20k": lambda f: eda.customer_sample(wh, 20_000),
+        "customer_sample_20k": lambda f: customers.customer_sample(wh, 20_000),
     }
     out: dict[str, dict[str, float]] = {}
     for name, call in calls.items():
@@ -85,14 +86,14 @@ def child_pages() -> None:
 
 def child_score(max_chunks: int | None) -> None:
     """In a fresh process: batch-score the warehouse, print the rate and peak RSS."""
-    from churn_core.batch import score_warehouse
     from churn_core.config import get_settings
-    from churn_core.loading import file_sha256
-    from churn_core.training import MODEL_FILE, load_bundle
-    from churn_core.warehouse import open_warehouse
+    from churn_core.data.loading import file_sha256
+    from churn_core.prediction.batch import score_warehouse
+    from churn_core.prediction.training import MODEL_FILE, load_bundle
+    from churn_core.studio import open_studio_warehouse
 
     settings = get_settings()
-    wh = open_warehouse(settings)
+    wh = open_studio_warehouse(settings)
     bundle = load_bundle(settings.models_dir)
     result = score_warehouse(
         wh, bundle.model, file_sha256(settings.models_dir / MODEL_FILE), chunk_rows=settings.score_chunk_rows,
@@ -113,10 +114,11 @@ def run_child(args: list[str], env: dict[str, str]) -> dict:
 
 def bench_size(n: int, tmp: Path, score_chunks: int | None) -> dict:
     from churn_core.config import RAW_CUSTOMERS_CSV
-    from churn_core.synthetic import load_synthetic
-    from churn_core.warehouse import DuckDBWarehouse
+    from churn_core.data.synthetic import load_synthetic
+    from churn_core.data.warehouse import DuckDBWarehouse
+    from churn_core.studio import STUDIO_ENRICH
 
-    real = DuckDBWarehouse(tmp / "real.duckdb", RAW_CUSTOMERS_CSV)
+    real = DuckDBWarehouse(tmp / "real.duckdb", RAW_CUSTOMERS_CSV, enrich=STUDIO_ENRICH)
     real.ensure_built()
     customers = real.query("SELECT * FROM {customers}")
     real.close()

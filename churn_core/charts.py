@@ -1,6 +1,6 @@
 """Plotly figures of the EDA results, with labels from the message catalog.
 
-Each function takes a small aggregated DataFrame from :mod:`churn_core.eda` and a
+Each function takes a small aggregated DataFrame from :mod:`churn_core.analytics.eda` and a
 language code and returns a :class:`plotly.graph_objects.Figure`; nothing here queries
 data or imports Streamlit.
 """
@@ -31,7 +31,7 @@ def churn_rate_bars(levels: pd.DataFrame, feature: str, lang: str) -> go.Figure:
     Parameters
     ----------
     levels : pandas.DataFrame
-        Rows of :func:`churn_core.eda.churn_by_category` for one feature, in display order.
+        Rows of :func:`churn_core.analytics.eda.churn_by_category` for one feature, in display order.
     """
     labels = [value_label(v, lang) for v in levels["level"]]
     fig = go.Figure(
@@ -82,7 +82,7 @@ def histogram(hist: pd.DataFrame, feature: str, lang: str, normalize: bool) -> g
     Parameters
     ----------
     hist : pandas.DataFrame
-        Rows of :func:`churn_core.eda.numeric_histograms` for ``feature``.
+        Rows of :func:`churn_core.analytics.eda.numeric_histograms` for ``feature``.
     normalize : bool
         Show each group's bins as a share of that group instead of counts.
     """
@@ -208,6 +208,11 @@ def loadings_heatmap(loadings: pd.DataFrame, lang: str) -> go.Figure:
 
 
 # -- churn model evaluation ---------------------------------------------------------------
+def _named(metric: str, value: float | None) -> str:
+    """Legend name of a curve with its cross-validated metric, when the model card has it."""
+    return metric if value is None else f"{metric} {value:.3f}"
+
+
 def _curve(x, y, name: str, title_key: str, x_key: str, y_key: str, lang: str, reference=((0, 1), (0, 1)), **trace):
     """A model-evaluation curve with a dotted reference line."""
     fig = go.Figure(
@@ -222,23 +227,25 @@ def _curve(x, y, name: str, title_key: str, x_key: str, y_key: str, lang: str, r
     return fig
 
 
-def roc_figure(points: pd.DataFrame, auc: float, lang: str) -> go.Figure:
+def roc_figure(points: pd.DataFrame, auc: float | None, lang: str) -> go.Figure:
     """ROC curve with the diagonal of a random ranking."""
-    return _curve(points["fpr"], points["tpr"], f"ROC-AUC {auc:.3f}", "model.roc_title", "model.fpr", "model.tpr", lang)
+    return _curve(
+        points["fpr"], points["tpr"], _named("ROC-AUC", auc), "model.roc_title", "model.fpr", "model.tpr", lang
+    )
 
 
-def pr_figure(points: pd.DataFrame, auc: float, base_rate: float, lang: str) -> go.Figure:
+def pr_figure(points: pd.DataFrame, auc: float | None, base_rate: float, lang: str) -> go.Figure:
     """Precision-recall curve with the churn-rate baseline."""
     return _curve(
-        points["recall"], points["precision"], f"PR-AUC {auc:.3f}", "model.pr_title", "model.recall",
+        points["recall"], points["precision"], _named("PR-AUC", auc), "model.pr_title", "model.recall",
         "model.precision", lang, reference=((0, 1), (base_rate, base_rate)),
     )  # fmt: skip
 
 
-def reliability_figure(bins: pd.DataFrame, brier: float, lang: str) -> go.Figure:
+def reliability_figure(bins: pd.DataFrame, brier: float | None, lang: str) -> go.Figure:
     """Reliability diagram: observed churn rate against mean predicted probability per bin."""
     return _curve(
-        bins["predicted"], bins["observed"], f"Brier {brier:.3f}", "model.calibration_title", "model.predicted",
+        bins["predicted"], bins["observed"], _named("Brier", brier), "model.calibration_title", "model.predicted",
         "model.observed", lang, mode="lines+markers",
     )  # fmt: skip
 
@@ -368,4 +375,52 @@ def sensitivity_figure(table: pd.DataFrame, lang: str) -> go.Figure:
         xaxis_tickformat=".0%",
         **_LAYOUT,
     )
+    return fig
+
+
+def clv_histogram(clv: pd.DataFrame, lang: str, bins: int = 60) -> go.Figure:
+    """Distribution of CLV (USD) over customers."""
+    fig = go.Figure(go.Histogram(x=clv["clv_usd"], nbinsx=bins, marker_color=STAY_COLOR))
+    fig.update_layout(xaxis_title=t("clv.our_clv", lang), yaxis_title=t("eda.n", lang), **_LAYOUT)
+    return fig
+
+
+def revenue_at_risk_bars(risk: pd.DataFrame, feature: str, lang: str) -> go.Figure:
+    """Revenue at risk over 12 months (USD) per level of ``feature``, customers as bar text."""
+    fig = go.Figure(
+        go.Bar(
+            x=[value_label(v, lang) for v in risk["level"]],
+            y=risk["revenue_at_risk_12m_usd"],
+            text=risk["customers"],
+            marker_color=CHURN_COLOR,
+        )
+    )
+    fig.update_layout(
+        title=t("clv.risk_title", lang),
+        xaxis_title=feature_label(feature, lang),
+        yaxis_title=t("clv.risk_axis", lang),
+        **_LAYOUT,
+    )
+    return fig
+
+
+def k_selection_figures(scores: pd.DataFrame, lang: str) -> tuple[go.Figure, go.Figure]:
+    """(silhouette by k, k-means inertia by k: the elbow) of a fitted Segmenter's ``scores_``."""
+    figures = []
+    for column, title in (("silhouette", "seg.silhouette"), ("inertia", "seg.elbow")):
+        fig = go.Figure(go.Scatter(x=scores["k"], y=scores[column], mode="lines+markers"))
+        fig.update_layout(title=t(title, lang), xaxis_title="k", yaxis_title=column, **_LAYOUT)
+        figures.append(fig)
+    return figures[0], figures[1]
+
+
+def projection_figure(proj: pd.DataFrame, color: str, lang: str) -> go.Figure:
+    """PCA map of customers coloured by ``segment`` or by ``churned`` (translated labels)."""
+    labels = {0: t("eda.stayed", lang), 1: t("eda.churned", lang)}
+    groups = proj["churned"].map(labels) if color == "churned" else proj["segment"]
+    fig = go.Figure()
+    for name in sorted(groups.unique(), key=str):
+        part = proj[groups == name]
+        fig.add_scattergl(x=part["pc1"], y=part["pc2"], mode="markers", name=str(name), opacity=0.5)
+    fig.update_layout(title=t("seg.map_title", lang), xaxis_title="pc1", yaxis_title="pc2", **_LAYOUT)
     return fig

@@ -4,6 +4,7 @@ Examples
 --------
 ``churn-studio warehouse build``       build the DuckDB warehouse if missing or stale
 ``churn-studio validate FILE.csv``     check a customer file against the schema
+``churn-studio locations build``       raw lists in data/raw/locations → data/locations (also ``churn-locations build``)
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from churn_core.config import get_settings
-from churn_core.loading import DataValidationError, file_sha256, load_customers
-from churn_core.warehouse import open_warehouse
+from churn_core.data.loading import DataValidationError, file_sha256, load_customers
+from churn_core.studio import open_studio_warehouse
 
 app = typer.Typer(help="Multi-Telecom retention studio: data and model commands.", no_args_is_help=True)
 warehouse_app = typer.Typer(help="The warehouse (DuckDB by default, BigQuery by settings).", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
+locations_app = typer.Typer(help="Seoul store and learning-centre locations (the map's table).", no_args_is_help=True)
+app.add_typer(locations_app, name="locations")
 console = Console()
 
 
@@ -30,7 +33,7 @@ def warehouse_build(
     force: Annotated[bool, typer.Option(help="Rebuild even if the warehouse is current.")] = False,
 ) -> None:
     """Validate the raw customer CSV and build the warehouse (skipped if already current)."""
-    wh = open_warehouse()
+    wh = open_studio_warehouse()
     if not force and wh.is_current():
         wh.ensure_tables()
         console.print(f"warehouse is current: {wh.backend} {wh.location}")
@@ -50,9 +53,9 @@ def warehouse_build(
 @warehouse_app.command("info")
 def warehouse_info() -> None:
     """Print the backend, location, build metadata and row count of every table."""
-    from churn_core.tables import TABLES
+    from churn_core.data.tables import TABLES
 
-    wh = open_warehouse()
+    wh = open_studio_warehouse()
     console.print(wh.describe())
     console.print(wh.meta())
     for name in ("customers", *TABLES):
@@ -65,12 +68,12 @@ def score_command(
     chunk_rows: Annotated[int, typer.Option(help="Customers per chunk (bounds memory).")] = 0,
 ) -> None:
     """Score every warehouse customer (churn probability, risk tier, CLV) into the scores table."""
-    from churn_core.batch import score_warehouse
-    from churn_core.business import Economics
-    from churn_core.training import MODEL_FILE, load_bundle
+    from churn_core.prediction.batch import score_warehouse
+    from churn_core.prediction.business import Economics
+    from churn_core.prediction.training import MODEL_FILE, load_bundle
 
     settings = get_settings()
-    wh = open_warehouse(settings)
+    wh = open_studio_warehouse(settings)
     wh.ensure_built()
     bundle = load_bundle(settings.models_dir)
     sha = file_sha256(settings.models_dir / MODEL_FILE)
@@ -96,8 +99,8 @@ def train_command(
     only_if_missing: Annotated[bool, typer.Option(help="Do nothing if the artifacts exist.")] = False,
 ) -> None:
     """Train the churn ensemble on the warehouse customers and write models/ (fixed seeds)."""
-    from churn_core.business import Economics
-    from churn_core.training import artifacts_exist, train
+    from churn_core.prediction.business import Economics
+    from churn_core.prediction.training import artifacts_exist, train
 
     settings = get_settings()
     if only_if_missing and artifacts_exist(settings.models_dir):
@@ -150,3 +153,45 @@ def user_hash(
 
 if __name__ == "__main__":
     app()
+
+
+@locations_app.command("build")
+def locations_build(
+    raw_dir: Annotated[Path | None, typer.Option(help="Folder of *_raw.csv lists.")] = None,
+    out_dir: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
+    geocoder: Annotated[str | None, typer.Option(help="offline, kakao or nominatim.")] = None,
+    warehouse: Annotated[bool, typer.Option(help="Also load the table into the warehouse.")] = True,
+) -> None:
+    """Normalise, deduplicate and geocode the raw lists; write locations.csv, rejects.csv, report.json."""
+    from rich.progress import MofNCompleteColumn
+
+    from churn_core.geo import geocoding, locations
+
+    settings = get_settings()
+    try:
+        coder = geocoding.geocoder_from_settings(geocoder or settings.geocoder, settings)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    columns = (TextColumn("geocoding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("geocoding", total=None)
+            result = locations.build_from_dir(
+                raw_dir or settings.raw_locations_dir,
+                coder,
+                lambda i, n: progress.update(task, completed=i, total=n),
+            )
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    paths = locations.write(result, out_dir or settings.locations_dir)
+    summary = result.summary()
+    console.print(f"{summary['rows']} places, precision {summary['precision']}, rejects {summary['rejects']}")
+    for note in summary["notes"]:
+        console.print(f"note: {note}")
+    if warehouse:
+        wh = open_studio_warehouse(settings)
+        wh.ensure_built()
+        wh.replace_table("locations", result.locations)
+        console.print(f"loaded into {wh.backend} {wh.location}: locations")
+    console.print(f"wrote {paths['locations']}")

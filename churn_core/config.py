@@ -21,9 +21,7 @@ RAW_DIR: Path = DATA_DIR / "raw"
 RAW_CUSTOMERS_CSV: Path = RAW_DIR / "telco_customer_churn.csv"
 RAW_LOCATIONS_DIR: Path = RAW_DIR / "locations"
 LOCATIONS_DIR: Path = DATA_DIR / "locations"
-STATIC_DIR: Path = PROJECT_ROOT / "static"
 MODELS_DIR: Path = PROJECT_ROOT / "models"
-BENCHMARKS_DIR: Path = PROJECT_ROOT / "benchmarks"
 
 Language = Literal["ko", "en"]
 Backend = Literal["duckdb", "bigquery"]
@@ -105,7 +103,7 @@ class Settings(BaseSettings):
     offer_cost_usd, offer_success_rate, customer_value_months : float
         Default economics of a retention offer (USD per contact; share of would-be
         churners kept; months of monthly charges a kept customer is worth). They set the
-        operating threshold (see :mod:`churn_core.business`); pages let users change them.
+        operating threshold (see :mod:`churn_core.prediction.business`); pages let users change them.
     """
 
     model_config = SettingsConfigDict(env_prefix="CHURN_", env_file=PROJECT_ROOT / ".env", extra="ignore")

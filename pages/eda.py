@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from churn_core import charts, eda
+from churn_core import charts
+from churn_core.analytics import eda
+from churn_core.config import get_settings
+from churn_core.data.schema import COLUMN_BY_NAME
 from churn_core.i18n import feature_label, fmt_int, fmt_pct, value_label
-from churn_core.schema import COLUMN_BY_NAME
-from ui import download_csv, filter_sidebar, get_settings, lang, page_setup, query, tr
+from ui import download_csv, filter_sidebar, lang, page_setup, page_tabs, query, tr
 
 page_setup("nav.eda", ":material/query_stats:")
 lg = lang()
@@ -26,8 +28,7 @@ def pick(label_key: str, options, key: str, container=st):
 
 # Lazy tabs: only the open tab runs its queries and draws its charts.
 NAMES = ("features", "distributions", "tenure_age", "seniors", "reasons", "correlation", "table")
-tabs = st.tabs([tr(f"eda.tab_{n}") for n in NAMES], key="eda_tab", on_change="rerun")
-tab = dict(zip(NAMES, tabs, strict=True))
+tab = page_tabs("eda", NAMES, "eda_tab")
 
 if tab["features"].open:
     with tab["features"]:

@@ -1,11 +1,10 @@
 """Seoul map of KT stores and digital-learning centres, with "nearest to me"."""
 
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from churn_core.locations import nearest_kt_and_centres, select
-from churn_core.maps import DEFAULT_LAYERS, LAYERS, build_map, rows_in_layers
+from churn_core.geo.locations import KT_STORE_TYPES, nearest_kt_and_centres, nearest_rows, precise_share, select
+from churn_core.geo.maps import DEFAULT_LAYERS, LAYERS, build_map, rows_in_layers
 from ui import address_geocoder, download_csv, gu_geojson, lang, map_labels, page_setup, places, tr
 
 page_setup("nav.map", ":material/map:")
@@ -28,8 +27,8 @@ with st.sidebar:
     mode = modes[st.radio(tr("map.origin_mode"), list(modes), key=f"map_mode_{lang()}")]  # labels follow the language
     k = st.slider(tr("map.n_nearest"), 1, 10, 3, key="map_k")
     kt_types = st.multiselect(
-        tr("map.store_types"), ["kt_experience_plaza", "kt_plaza", "kt_dealer"],
-        default=["kt_experience_plaza", "kt_plaza", "kt_dealer"], format_func=lambda k: tr(f"map.layer.{k}"),
+        tr("map.store_types"), list(KT_STORE_TYPES), default=list(KT_STORE_TYPES),
+        format_func=lambda k: tr(f"map.layer.{k}"),
         key="map_kt_types",
     )  # fmt: skip
 
@@ -65,11 +64,10 @@ if origin is not None:
 
 if shown.empty:
     st.info(tr("map.empty"), icon=":material/location_off:")
-share = f"{shown['geocode_precision'].isin(['address', 'dong']).mean():.0%}" if len(shown) else "–"
-st.caption(tr("map.shown", n=f"{len(shown):,}", share=share))
-highlight = pd.concat([d for d in (nearest_kt, nearest_centres) if d is not None and not d.empty] or [pd.DataFrame()])
+share = precise_share(shown)
+st.caption(tr("map.shown", n=f"{len(shown):,}", share="–" if share is None else f"{share:.0%}"))
 fmap = build_map(
-    shown, tuple(layer_keys), map_labels(), origin=origin, nearest=highlight if len(highlight) else None,
+    shown, tuple(layer_keys), map_labels(), origin=origin, nearest=nearest_rows(nearest_kt, nearest_centres),
     boundaries=gu_geojson(),
 )  # fmt: skip
 result = st_folium(fmap, height=620, use_container_width=True, returned_objects=["last_clicked"], key="seoul_map")
@@ -96,5 +94,6 @@ else:
         else:
             view = table[columns].assign(place_type=[tr(f"map.layer.{t}") for t in table["place_type"]])
             st.dataframe(view, hide_index=True, column_config=config, width="stretch")
-    both = pd.concat([nearest_kt, nearest_centres])[columns]
-    st.download_button(tr("map.download"), download_csv(both), "nearest_places.csv", "text/csv")
+    both = nearest_rows(nearest_kt, nearest_centres)
+    if both is not None:
+        st.download_button(tr("map.download"), download_csv(both[columns]), "nearest_places.csv", "text/csv")

@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from churn_core import charts, evaluation
-from churn_core.business import profit_curve
+from churn_core import charts
 from churn_core.i18n import fmt_int, fmt_pct
-from churn_core.modeling import leaderboard_display
-from churn_core.training import LEADERBOARD_FILE, OOF_FILE
-from ui import economics_sidebar, explainer, lang, model_bundle, model_table, page_setup, tr
+from churn_core.prediction import evaluation
+from churn_core.prediction.evaluation import card_metric
+from churn_core.prediction.model_selection import leaderboard_display
+from churn_core.prediction.training import LEADERBOARD_FILE, OOF_FILE
+from ui import economics_sidebar, explainer, lang, model_bundle, model_table, page_setup, page_tabs, tr
 
 page_setup("nav.models", ":material/model_training:")
 lg = lang()
@@ -38,7 +39,7 @@ else:
     st.warning(tr("model.no_evaluation"))
 
 NAMES = ("leaderboard", "curves", "profit", "importance", "card")
-tab = dict(zip(NAMES, st.tabs([tr(f"model.tab_{n}") for n in NAMES], key="model_tab", on_change="rerun"), strict=True))
+tab = page_tabs("model", NAMES, "model_tab")
 
 if tab["leaderboard"].open:
     with tab["leaderboard"]:
@@ -54,41 +55,40 @@ if tab["leaderboard"].open:
                 column_config={"fit_seconds": st.column_config.NumberColumn(format="%.0f s")},
             )
 
-if tab["curves"].open and oof is not None:
+if tab["curves"].open:
     with tab["curves"]:
-        y, p = oof["churn_flag"], oof["proba"]
-        c1, c2 = st.columns(2)
-        c1.plotly_chart(
-            charts.roc_figure(evaluation.roc_points(y, p), ext["all"]["roc_auc"]["mean"], lg), width="stretch"
-        )
-        c2.plotly_chart(
-            charts.pr_figure(evaluation.pr_points(y, p), ext["all"]["pr_auc"]["mean"], y.mean(), lg), width="stretch"
-        )
-        c3, c4 = st.columns(2)
-        c3.plotly_chart(
-            charts.reliability_figure(evaluation.reliability(y, p), ext["all"]["brier"]["mean"], lg), width="stretch"
-        )
-        c4.plotly_chart(charts.gain_figure(evaluation.cumulative_gain(y, p), lg), width="stretch")
-        st.caption(tr("model.curves_caption"))
+        if oof is None:
+            st.info(tr("model.no_oof"), icon=":material/info:")
+        else:
+            y, p = oof["churn_flag"], oof["proba"]
+            auc, pr_auc, brier = (card_metric(card, m) for m in ("roc_auc", "pr_auc", "brier"))
+            c1, c2 = st.columns(2)
+            c1.plotly_chart(charts.roc_figure(evaluation.roc_points(y, p), auc, lg), width="stretch")
+            c2.plotly_chart(charts.pr_figure(evaluation.pr_points(y, p), pr_auc, y.mean(), lg), width="stretch")
+            c3, c4 = st.columns(2)
+            c3.plotly_chart(charts.reliability_figure(evaluation.reliability(y, p), brier, lg), width="stretch")
+            c4.plotly_chart(charts.gain_figure(evaluation.cumulative_gain(y, p), lg), width="stretch")
+            st.caption(tr("model.curves_caption"))
 
-if tab["profit"].open and oof is not None:
+if tab["profit"].open:
     with tab["profit"]:
-        threshold = economics.global_threshold(oof["monthly_charges"])
-        curve = profit_curve(oof["churn_flag"], oof["proba"], oof["monthly_charges"], economics)
-        st.markdown(tr("model.threshold_text", threshold=f"{threshold:.2f}", cost=economics.offer_cost_usd))
-        c1, c2 = st.columns([3, 2])
-        c1.plotly_chart(charts.profit_figure(curve, threshold, lg), width="stretch")
-        matrix = evaluation.confusion(oof["churn_flag"], oof["proba"], threshold)
-        c2.plotly_chart(charts.confusion_figure(matrix, lg), width="stretch")
-        best = curve.loc[curve["profit_usd"].idxmax()]
-        st.caption(
-            tr(
-                "model.profit_caption",
-                best=f"{best['threshold']:.2f}",
-                usd=f"{best['profit_usd']:,.0f}",
-                n=fmt_int(best["contacted"]),
+        if oof is None:
+            st.info(tr("model.no_oof"), icon=":material/info:")
+        else:
+            view = evaluation.profit_view(oof, economics)
+            st.markdown(tr("model.threshold_text", threshold=f"{view.threshold:.2f}", cost=economics.offer_cost_usd))
+            c1, c2 = st.columns([3, 2])
+            c1.plotly_chart(charts.profit_figure(view.curve, view.threshold, lg), width="stretch")
+            c2.plotly_chart(charts.confusion_figure(view.confusion, lg), width="stretch")
+            best = view.best
+            st.caption(
+                tr(
+                    "model.profit_caption",
+                    best=f"{best['threshold']:.2f}",
+                    usd=f"{best['profit_usd']:,.0f}",
+                    n=fmt_int(best["contacted"]),
+                )
             )
-        )
 
 if tab["importance"].open:
     with tab["importance"]:

@@ -4,11 +4,13 @@ import datetime as dt
 
 import streamlit as st
 
-from churn_core import compliance, outreach
 from churn_core.auth import can
 from churn_core.config import get_settings
-from churn_core.contacts import validate_contacts
-from churn_core.loading import AGE_GROUPS
+from churn_core.data.loading import SENIOR_AGE_GROUPS
+from churn_core.outreach import campaigns as outreach
+from churn_core.outreach import compliance
+from churn_core.outreach.contacts import validate_contacts
+from churn_core.prediction.business import AT_RISK_TIERS
 from ui import (
     at_risk_senior_scores,
     contact_book,
@@ -16,6 +18,7 @@ from ui import (
     download_csv,
     page_setup,
     places,
+    segment_ids,
     staff_role,
     tr,
     warehouse,
@@ -49,15 +52,13 @@ with st.expander(tr("out.import")):
 st.header(tr("out.audience"))
 c1, c2, c3 = st.columns(3)
 channel = c1.selectbox(tr("out.channel"), ("sms", "email"), format_func=lambda c: tr(f"out.channel_{c}"), key="o_ch")
-tiers = c2.multiselect(tr("out.tiers"), ["very_high", "high"], default=["very_high", "high"],
+tiers = c2.multiselect(tr("out.tiers"), AT_RISK_TIERS[::-1], default=AT_RISK_TIERS[::-1],
                        format_func=lambda t: tr(f"tier.{t}"), key="o_tiers")  # fmt: skip
-ages = c3.multiselect(tr("out.ages"), [a for a in AGE_GROUPS if a.startswith(("6", "7", "8"))], key="o_ages",
-                      placeholder=tr("filters.all"))  # fmt: skip
+ages = c3.multiselect(tr("out.ages"), SENIOR_AGE_GROUPS, key="o_ages", placeholder=tr("filters.all"))
 gus = c1.multiselect(
     tr("map.gu_filter"), sorted(book["gu"].dropna().unique()), key="o_gus", placeholder=tr("filters.all")
 )
-segments = c2.multiselect(tr("filters.segment"), sorted(customer_sample(columns=("segment",))["segment"].unique()),
-                          key="o_segments", placeholder=tr("filters.all"))  # fmt: skip
+segments = c2.multiselect(tr("filters.segment"), segment_ids(), key="o_segments", placeholder=tr("filters.all"))
 consented = c3.checkbox(tr("out.consented_only"), value=True, key="o_consent")
 customers = customer_sample(columns=("customer_id", "age_group", "segment"))
 audience = outreach.build_audience(at_risk_senior_scores(), customers, book, channel, tuple(tiers), tuple(ages),
@@ -70,10 +71,11 @@ if audience.empty:
 st.header(tr("out.template"))
 sender = outreach.sender_from_settings(settings)
 templates = compliance.load_templates(settings.templates_dir)
-AUTO = "auto"  # the template follows each recipient's risk tier
+AUTO = compliance.AUTO_TEMPLATE  # the template follows each recipient's risk tier
 choices = [AUTO, *(t for t in templates if templates[t].channel == channel)]
 choice = st.selectbox(tr("out.template_base"), choices, key=f"o_tpl_{channel}",
                       format_func=lambda t: tr("out.template_auto") if t == AUTO else t)  # fmt: skip
+base = edited = None
 shown = audience.head(200).set_index("customer_id")  # preview any of the riskiest 200 recipients
 label = lambda c: f"{shown.loc[c, 'name']} ({c})"  # noqa: E731
 if choice == AUTO:
@@ -83,14 +85,14 @@ else:
     base = templates[choice]
     subject = st.text_input(tr("out.subject"), base.subject, key=f"o_subj_{choice}") if channel == "email" else ""
     body = st.text_area(tr("out.body"), base.body, height=200, key=f"o_body_{choice}")
-    template = compliance.Template(base.template_id, channel, body, subject)
+    template = edited = compliance.Template(base.template_id, channel, body, subject)
     problems = compliance.template_problems(template, sender)
 for problem in problems:
     st.error(tr("out.template_problem", problem=problem), icon=":material/gavel:")
 values = outreach.personal_values(book, places())
 who = st.selectbox(tr("out.preview_for"), shown.index, format_func=label, key="o_who")
 if choice == AUTO:
-    template = by_tier.get(shown.loc[who, "risk_tier"], by_tier["high"])
+    template = compliance.recipient_template(by_tier, shown.loc[who, "risk_tier"])
     st.caption(tr("out.template_auto_note", id=template.template_id))
 preview = compliance.render(template, sender, {"name": shown.loc[who, "name"], **values.get(who, {})})
 st.caption(tr("out.preview", name=shown.loc[who, "name"]))
@@ -104,12 +106,7 @@ today = dt.datetime.now(compliance.KST).strftime("%Y%m%d")
 campaign_id = st.text_input(tr("out.campaign_id"), f"{today}-{channel}", key=f"o_cid_{channel}")
 control = st.slider(tr("out.control_share"), 0.0, 0.5, settings.control_share, 0.05, key="o_control")
 if st.button(tr("out.plan"), disabled=bool(problems), key="o_plan"):
-    if choice == AUTO:
-        tpl_id = None  # chosen per recipient by risk tier
-    elif template == base:
-        tpl_id = base.template_id
-    else:
-        tpl_id = compliance.save_template(settings.templates_dir, template)
+    tpl_id = compliance.template_id_for_plan(choice, base, edited, settings.templates_dir)
     now = dt.datetime.now(dt.UTC)
     result = outreach.plan(wh, campaign_id, audience, channel, control, st.session_state["staff_user"], now, tpl_id)
     st.success(tr("out.planned", **result))

@@ -1,12 +1,11 @@
 """Scoring: one customer with what-if and explanations, a CSV in batch, at-risk seniors."""
 
-import pandas as pd
 import streamlit as st
 
-from churn_core import charts, eda
+from churn_core import charts
+from churn_core.data.loading import TENURE_MAX_MONTHS, DataValidationError
 from churn_core.i18n import feature_label, fmt_int, fmt_pct, fmt_usd, value_label
-from churn_core.loading import DataValidationError
-from churn_core.scoring import score_and_explain, score_csv_chunks
+from churn_core.prediction.scoring import WHAT_IF_FEATURES, score_csv, score_one, what_if_options
 from ui import (
     at_risk_senior_scores,
     customer_count,
@@ -17,6 +16,7 @@ from ui import (
     lang,
     model_bundle,
     page_setup,
+    page_tabs,
     query_customers,
     tr,
 )
@@ -29,16 +29,7 @@ model = model_bundle().model
 economics = economics_sidebar()
 
 NAMES = ("single", "batch", "seniors")
-tab = dict(zip(NAMES, st.tabs([tr(f"score.tab_{n}") for n in NAMES], key="score_tab", on_change="rerun"), strict=True))
-
-WHAT_IF = {
-    "contract": eda.allowed_values("contract"),
-    "internet_service": eda.allowed_values("internet_service"),
-    "tech_support": ("No", "Yes", "No internet service"),
-    "online_security": ("No", "Yes", "No internet service"),
-    "payment_method": eda.allowed_values("payment_method"),
-    "offer": eda.allowed_values("offer"),
-}
+tab = page_tabs("score", NAMES, "score_tab")
 
 if tab["single"].open:
     with tab["single"]:
@@ -48,20 +39,19 @@ if tab["single"].open:
         st.caption(tr("score.what_if"))
         cols = st.columns(3)
         customer = base.copy()
-        for i, (feature, options) in enumerate(WHAT_IF.items()):
+        for i, feature in enumerate(WHAT_IF_FEATURES):
+            options = what_if_options(feature)
             customer[feature] = cols[i % 3].selectbox(
                 feature_label(feature, lg), options, index=list(options).index(base[feature]),
                 format_func=lambda v: value_label(v, lg), key=f"wi_{feature}_{cid}",
             )  # fmt: skip
         customer["tenure"] = cols[0].slider(
-            feature_label("tenure", lg), 0, 72, int(base["tenure"]), key=f"wi_tenure_{cid}"
+            feature_label("tenure", lg), 0, TENURE_MAX_MONTHS, int(base["tenure"]), key=f"wi_tenure_{cid}"
         )
         customer["monthly_charges"] = cols[1].number_input(
             feature_label("monthly_charges", lg), 0.0, 500.0, float(base["monthly_charges"]), 1.0, key=f"wi_mc_{cid}"
         )
-        frame = pd.DataFrame([customer])
-        scored_frame, contribution_frame = score_and_explain(model, frame, explainer(), economics)
-        scored, contributions = scored_frame.iloc[0], contribution_frame.iloc[0]
+        scored, contributions = score_one(model, customer, explainer(), economics)
         c1, c2, c3, c4 = st.columns(4)
         c1.metric(tr("score.probability"), fmt_pct(scored["churn_probability"]))
         c2.metric(tr("score.risk_score"), f"{scored['risk_score']} / 100")
@@ -82,18 +72,18 @@ if tab["batch"].open:
         upload = st.file_uploader(tr("score.upload"), type=["csv"], key="score_upload")
         if upload is not None:
             bar = st.progress(0.0, text=tr("score.scoring"))
-            parts, total = [], max(1, upload.getvalue().count(b"\n") - 1)
             try:
-                chunks = score_csv_chunks(model, upload.getvalue(), 20_000, economics, upload.name, explainer())
-                for part, done in chunks:
-                    parts.append(part)
-                    bar.progress(min(1.0, done / total), text=tr("score.progress", done=fmt_int(done)))
+                result = score_csv(
+                    model, upload.getvalue(), 20_000, economics, upload.name, explainer(),
+                    progress=lambda done, total: bar.progress(
+                        min(1.0, done / total), text=tr("score.progress", done=fmt_int(done))
+                    ),
+                )  # fmt: skip
             except DataValidationError as exc:
                 st.error(tr("score.invalid"))
                 st.dataframe(exc.problems, hide_index=True)
             else:
-                bar.progress(1.0, text=tr("score.progress", done=fmt_int(total)))
-                result = pd.concat(parts, ignore_index=True)
+                bar.progress(1.0, text=tr("score.progress", done=fmt_int(len(result))))
                 st.success(tr("score.done", n=fmt_int(len(result))))
                 st.dataframe(result.head(1000), hide_index=True)
                 st.download_button(tr("score.download"), download_csv(result), "churn_scores.csv", "text/csv")

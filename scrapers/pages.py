@@ -104,6 +104,7 @@ class KtStoreSearchPage:
         self.wait = WebDriverWait(driver, timeout_s)
 
     def open(self) -> KtStoreSearchPage:
+        """Load the store finder and wait until its search tab can be clicked."""
         self.driver.get(self.base_url + self.L.PATH)
         self.wait.until(EC.element_to_be_clickable(self.L.SEARCH_TAB))
         return self
@@ -118,6 +119,7 @@ class KtStoreSearchPage:
         return self._wait_for_page(1)
 
     def current_page(self) -> int | None:
+        """Number of the result page shown (None while none is, or the pager is being redrawn)."""
         try:
             return int(_text(self.driver.find_element(*self.L.CURRENT_PAGE)))
         except (NoSuchElementException, StaleElementReferenceException, ValueError):
@@ -209,11 +211,15 @@ class EdcPlaceListPage:
         ``sch_area_cd``; 101 is Seoul.
     page_size : int
         ``psize``: cards per page.
+    timeout_s : float
+        Seconds to wait for any one thing.
     """
 
     L = EdcLocators
 
-    def __init__(self, driver: WebDriver, base_url: str, area_code: str = "101", page_size: int = 12, timeout_s=20.0):
+    def __init__(
+        self, driver: WebDriver, base_url: str, area_code: str = "101", page_size: int = 12, timeout_s: float = 20.0
+    ):
         self.driver = driver
         self.base_url = base_url.rstrip("/")
         self.area_code = area_code

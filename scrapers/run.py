@@ -6,7 +6,7 @@ with exponential back-off (tenacity); if it still fails, the failure is recorded
 report and the run goes on with the next page. Between pages the runner waits
 ``delay_s`` seconds (politeness towards the site). The report is written to
 ``<work_dir>/<source>-report.json`` and the rows to the raw CSV format of
-:data:`churn_core.locations.RAW_FORMATS`.
+:data:`churn_core.geo.locations.RAW_FORMATS`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pandas as pd
 from selenium.common.exceptions import WebDriverException
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from churn_core.escaping import write_csv
 from scrapers.pages import EdcPlaceListPage, KtStoreSearchPage, PageLoadError
 
 RETRYABLE = (PageLoadError, WebDriverException)
@@ -98,51 +99,120 @@ def _pause(seconds: float) -> None:
     threading.Event().wait(seconds)  # a polite delay between requests, not a wait for the page
 
 
+@dataclass(frozen=True)
+class _PageRead:
+    """One page as read: its rows, and the site's last page number where the site tells it."""
+
+    rows: list[dict]
+    last_page: int | None = None
+
+
+#: Reads page ``n`` (navigating to it); ``None`` when the site has no such page, which ends the run.
+ReadPage = Callable[[int], _PageRead | None]
+
+
+def _paginate(
+    read: ReadPage,
+    cp: _Checkpoint,
+    report: ScrapeReport,
+    opt: RunOptions,
+    progress: Callable[[int, int], None] | None = None,
+    knows_last_page: bool = False,
+) -> None:
+    """Read pages 1, 2, … into ``cp`` until ``read`` finds no page, with resume, retries and failure records.
+
+    A page already saved in ``cp`` is skipped (counted as resumed). A page whose every attempt fails
+    is recorded in ``report.failures`` and the run goes on with the next page. Between pages read the
+    run pauses ``opt.delay_s`` seconds.
+
+    Parameters
+    ----------
+    read : ReadPage
+        Reads one page; called again on :data:`RETRYABLE` errors, up to ``opt.attempts`` times.
+    knows_last_page : bool
+        The site tells its number of pages (``_PageRead.last_page``, saved with each page): the run
+        stops after that page, and stops at a failure before any page told it.
+    """
+    page, last = 1, None
+    while page <= opt.max_pages and (last is None or page <= last):
+        if cp.has(page):
+            report.pages_resumed += 1
+            if knows_last_page:
+                last = cp.load(page).get("last_page", last)
+            page += 1
+            continue
+        try:
+            got = _retrying(opt.attempts, opt.backoff_s)(read, page)
+        except RetryError as exc:
+            report.failures.append({"page": page, "error": str(exc.last_attempt.exception())})
+            if knows_last_page and last is None:
+                break  # without one good page the number of pages is unknown
+            page += 1
+            continue
+        if got is None:
+            break
+        if knows_last_page:
+            last = got.last_page
+        cp.save(page, got.rows, {"last_page": got.last_page} if knows_last_page else None)
+        report.pages_read += 1
+        if progress is not None:
+            progress(page, len(got.rows))
+        page += 1
+        _pause(opt.delay_s)
+
+
+def _finish(report: ScrapeReport, work_dir: Path, raw: tuple[str, pd.DataFrame]) -> ScrapeReport:
+    """Write every row read so far (this run and earlier ones) as the raw CSV, and the report."""
+    filename, rows = raw
+    path = work_dir / filename
+    write_csv(rows, path)
+    report.rows_read, report.output, report.finished_at = len(rows), str(path), _now()
+    report.write(work_dir / f"{report.source}-report.json")
+    return report
+
+
+def _run(
+    source: str,
+    work_dir: Path,
+    options: RunOptions | None,
+    read: ReadPage,
+    raw: Callable[[_Checkpoint], tuple[str, pd.DataFrame]],
+    progress: Callable[[int, int], None] | None,
+    *,
+    search: Callable[[], object] | None = None,
+    knows_last_page: bool = False,
+) -> ScrapeReport:
+    """One run of ``source``: an optional ``search`` first (with retries), then :func:`_paginate`, then :func:`_finish`.
+
+    If the search fails on every attempt, the failure is recorded as page 1 and no page is read;
+    the raw CSV and the report are written all the same (with the rows of earlier runs).
+    """
+    opt = options or RunOptions()
+    report = ScrapeReport(source, _now())
+    cp = _Checkpoint(work_dir / source)
+    try:
+        if search is not None:
+            _retrying(opt.attempts, opt.backoff_s)(search)
+    except RetryError as exc:
+        report.failures.append({"page": 1, "error": f"search failed: {exc.last_attempt.exception()}"})
+    else:
+        _paginate(read, cp, report, opt, progress, knows_last_page)
+    return _finish(report, work_dir, raw(cp))
+
+
 def scrape_kt(
     driver, base_url: str, work_dir: Path, term: str = "서울", options: RunOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ScrapeReport:  # fmt: skip
     """Scrape every result page of the KT store finder for ``term`` into ``kt_stores_seoul_raw.csv``."""
-    opt = options or RunOptions()
-    report = ScrapeReport("kt", _now())
-    cp = _Checkpoint(work_dir / "kt")
     page_obj = KtStoreSearchPage(driver, base_url)
 
-    def start() -> None:
-        page_obj.open().search(term)
+    def read(page: int) -> _PageRead | None:
+        if not page_obj.go_to(page):
+            return None
+        return _PageRead([asdict(r) for r in page_obj.rows()])
 
-    try:
-        for attempt in _retrying(opt.attempts, opt.backoff_s):
-            with attempt:
-                start()
-    except RetryError as exc:
-        report.failures.append({"page": 1, "error": f"search failed: {exc.last_attempt.exception()}"})
-        return _finish(report, work_dir, _kt_raw(cp))
-    page = 1
-    while page <= opt.max_pages:
-        if cp.has(page):
-            report.pages_resumed += 1
-            page += 1
-            continue
-        exists = True
-        try:
-            for attempt in _retrying(opt.attempts, opt.backoff_s):
-                with attempt:
-                    exists = page_obj.go_to(page)
-                    rows = [asdict(r) for r in page_obj.rows()] if exists else []
-        except RetryError as exc:
-            report.failures.append({"page": page, "error": str(exc.last_attempt.exception())})
-            page += 1
-            continue
-        if not exists:
-            break
-        cp.save(page, rows)
-        report.pages_read += 1
-        if progress is not None:
-            progress(page, len(rows))
-        page += 1
-        _pause(opt.delay_s)
-    return _finish(report, work_dir, _kt_raw(cp))
+    return _run("kt", work_dir, options, read, _kt_raw, progress, search=lambda: page_obj.open().search(term))
 
 
 def _kt_raw(cp: _Checkpoint) -> tuple[str, pd.DataFrame]:
@@ -152,54 +222,23 @@ def _kt_raw(cp: _Checkpoint) -> tuple[str, pd.DataFrame]:
     return "kt_stores_seoul_raw.csv", out[["장소타입", "장소", "주소", "전화번호"]]
 
 
-def _finish(report: ScrapeReport, work_dir: Path, raw: tuple[str, pd.DataFrame]) -> ScrapeReport:
-    """Write every row read so far (this run and earlier ones) as the raw CSV, and the report."""
-    filename, rows = raw
-    path = work_dir / filename
-    rows.to_csv(path, index=False, encoding="utf-8")
-    report.rows_read, report.output, report.finished_at = len(rows), str(path), _now()
-    report.write(work_dir / f"{report.source}-report.json")
-    return report
-
-
 def scrape_learning_centres(
     driver, base_url: str, work_dir: Path, area_code: str = "101", options: RunOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ScrapeReport:  # fmt: skip
     """Scrape every page of the 디지털배움터 place list for an area into ``digital_learning_centers_seoul_raw.csv``."""
-    opt = options or RunOptions()
-    report = ScrapeReport("learning_centre", _now())
-    cp = _Checkpoint(work_dir / "learning_centre")
     page_obj = EdcPlaceListPage(driver, base_url, area_code)
-    page, last = 1, None
-    while page <= opt.max_pages and (last is None or page <= last):
-        if cp.has(page):
-            report.pages_resumed += 1
-            last = cp.load(page).get("last_page", last)
-            page += 1
-            continue
-        try:
-            for attempt in _retrying(opt.attempts, opt.backoff_s):
-                with attempt:
-                    page_obj.open(page)
-                    cards = [asdict(c) for c in page_obj.cards(page)]
-                    last = page_obj.last_page()
-        except RetryError as exc:
-            report.failures.append({"page": page, "error": str(exc.last_attempt.exception())})
-            if last is None:
-                break  # without one good page the number of pages is unknown
-            page += 1
-            continue
-        if not cards:
-            break
-        cp.save(page, cards, {"last_page": last})
-        report.pages_read += 1
-        if progress is not None:
-            progress(page, len(cards))
-        page += 1
-        _pause(opt.delay_s)
+
+    def read(page: int) -> _PageRead | None:
+        page_obj.open(page)
+        cards = [asdict(c) for c in page_obj.cards(page)]
+        last = page_obj.last_page()
+        return _PageRead(cards, last) if cards else None
+
+    return _run("learning_centre", work_dir, options, read, _edc_raw, progress, knows_last_page=True)
+
+
+def _edc_raw(cp: _Checkpoint) -> tuple[str, pd.DataFrame]:
     df = pd.DataFrame(cp.all_rows(), columns=["page", "name", "address", "place_id", "detail_url"])
     out = df.rename(columns={"name": "장소명", "address": "주소명", "detail_url": "상세페이지"})
-    return _finish(
-        report, work_dir, ("digital_learning_centers_seoul_raw.csv", out[["장소명", "주소명", "상세페이지"]])
-    )
+    return "digital_learning_centers_seoul_raw.csv", out[["장소명", "주소명", "상세페이지"]]

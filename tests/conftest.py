@@ -12,16 +12,17 @@ session starts one itself). Every test that takes ``warehouse`` runs on both.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pandas as pd
 import pytest
 
 from churn_core.config import RAW_CUSTOMERS_CSV, get_settings
-from churn_core.loading import load_customers
-from churn_core.warehouse import BigQueryWarehouse, DuckDBWarehouse, Warehouse
-from tests.bq_emulator import PROJECT, running_emulator
+from churn_core.data.loading import load_customers
+from churn_core.data.warehouse import BigQueryWarehouse, DuckDBWarehouse, Warehouse
+from churn_core.studio import STUDIO_ENRICH
+from tests.helpers.bq_emulator import running_emulator
+from tests.helpers.warehouses import new_bigquery_warehouse
 
 BACKENDS = ("duckdb", "bigquery")
 
@@ -46,7 +47,7 @@ def customers() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def duckdb_warehouse(isolated_warehouse_path) -> DuckDBWarehouse:
-    wh = DuckDBWarehouse(isolated_warehouse_path, RAW_CUSTOMERS_CSV)
+    wh = DuckDBWarehouse(isolated_warehouse_path, RAW_CUSTOMERS_CSV, enrich=STUDIO_ENRICH)
     wh.ensure_built()
     return wh
 
@@ -59,11 +60,6 @@ def bq_endpoint(tmp_path_factory) -> Iterator[str]:
         return
     with running_emulator(tmp_path_factory.mktemp("bqemu") / "bqemulator.log") as endpoint:
         yield endpoint
-
-
-def new_bigquery_warehouse(endpoint: str, raw_csv=RAW_CUSTOMERS_CSV) -> BigQueryWarehouse:
-    """A BigQuery warehouse on a fresh dataset of the emulator (real client, anonymous credentials)."""
-    return BigQueryWarehouse(PROJECT, f"t_{uuid.uuid4().hex[:10]}", raw_csv, api_endpoint=endpoint)
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ import pytest
 
 from churn_core.config import get_settings
 from churn_core.i18n import t
-from tests.app.conftest import open_page, open_tab
-from tests.bq_emulator import PROJECT
+from tests.helpers.apptest import open_page, open_tab
+from tests.helpers.bq_emulator import PROJECT
 
 pytestmark = pytest.mark.app
 

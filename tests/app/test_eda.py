@@ -10,18 +10,14 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from churn_core.eda import EdaFilters
+from churn_core.analytics.eda import EdaFilters
 from churn_core.i18n import fmt_int, fmt_pct
-from tests.app.conftest import open_page, open_tab
-from tests.reference import reference_filter
+from tests.helpers.apptest import LAZY_TABS, open_page, open_tab
+from tests.helpers.reference import reference_filter
 
 pytestmark = pytest.mark.app
 
-# Charts drawn by each (lazy) tab of the page.
-TAB_CHARTS = {
-    "features": 2, "distributions": 1, "tenure_age": 2, "seniors": 1,
-    "reasons": 1, "correlation": 1, "table": 0,
-}  # fmt: skip
+TAB_CHARTS = LAZY_TABS["eda"].charts  # charts drawn by each (lazy) tab of the page
 
 
 @pytest.fixture

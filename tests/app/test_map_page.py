@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from churn_core.i18n import t
-from tests.app.conftest import open_page
+from tests.helpers.apptest import open_page
 
 pytestmark = pytest.mark.app
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from churn_core.business import Economics
 from churn_core.config import MODELS_DIR
-from churn_core.modeling import candidate_grid
-from churn_core.training import OOF_FILE, load_bundle
-from tests.app.conftest import open_page, open_tab
+from churn_core.prediction.business import Economics
+from churn_core.prediction.model_selection import candidate_grid
+from churn_core.prediction.training import OOF_FILE, load_bundle
+from tests.helpers.apptest import open_page, open_tab
 
 pytestmark = pytest.mark.app
-
-TAB_CHARTS = {"leaderboard": 0, "curves": 4, "profit": 2, "importance": 1, "card": 0}
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ and a full outbox-only campaign for a signed-in staff member."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -10,7 +11,9 @@ import pytest
 from churn_core.auth import hash_password
 from churn_core.config import get_settings
 from churn_core.i18n import t
-from tests.app.conftest import open_page
+from churn_core.outreach import campaigns
+from tests.helpers.apptest import open_page
+from tests.helpers.outreach_doubles import DAY, Clock
 
 pytestmark = pytest.mark.app
 
@@ -28,6 +31,19 @@ def accounts(monkeypatch, tmp_path):
     get_settings.cache_clear()
 
 
+@pytest.fixture
+def daytime(monkeypatch) -> Clock:
+    """Sends from the page run at 10:00 in Seoul, whatever the wall clock says.
+
+    Between 21:00 and 08:00 KST quiet hours would hold every message (status ``queued``).
+    """
+    clock = Clock(DAY)
+    monkeypatch.setattr(
+        campaigns, "SendOptions", functools.partial(campaigns.SendOptions, now=clock, sleep=clock.sleep)
+    )
+    return clock
+
+
 def _sign_in(at, user: str, password: str = PASSWORD):
     at.text_input(key="login_user").input(user)
     at.text_input(key="login_password").input(password)
@@ -37,7 +53,8 @@ def _sign_in(at, user: str, password: str = PASSWORD):
 
 def test_without_a_session_nothing_sensitive_is_shown(accounts) -> None:
     at = open_page("pages/outreach.py")
-    assert at.text_input(key="login_user") is not None
+    assert at.text_input(key="login_user").label == t("out.username", "ko")  # the sign-in form is shown
+    assert at.text_input(key="login_password").label == t("out.password", "ko")
     assert not at.dataframe and not at.metric and not at.text_area
     assert not [b for b in at.button if b.key == "o_send"]
     _sign_in(at, "kim", "wrong password!!")
@@ -51,7 +68,7 @@ def test_analyst_cannot_send(accounts) -> None:
     assert not [b for b in at.button if b.key in ("o_plan", "o_send")]
 
 
-def test_staff_runs_an_outbox_only_campaign_once(accounts) -> None:
+def test_staff_runs_an_outbox_only_campaign_once(accounts, daytime) -> None:
     at = _sign_in(open_page("pages/outreach.py"), "kim")
     assert not at.exception, at.exception
     assert any(t("out.demo_contacts", "ko")[:20] in w.value for w in at.warning)
@@ -61,7 +78,11 @@ def test_staff_runs_an_outbox_only_campaign_once(accounts) -> None:
     assert "(광고)" in at.code[0].value and "무료수신거부" in at.code[0].value
     at.text_input(key="o_cid_sms").input("test-campaign").run()
     at.button(key="o_plan").click().run()
-    assert any("test-campaign" not in s.value and s.value for s in at.success)
+    planned = at.dataframe[-1].value  # the ledger, below the plan's message
+    planned = planned[planned["campaign_id"] == "test-campaign"]
+    assert len(planned) == size
+    counts = {"added": size, "control": int(planned["is_control"].sum()), "already_planned": 0}
+    assert [s.value for s in at.success] == [t("out.planned", "ko", **counts)]
     at.checkbox(key="o_confirm").check().run()
     at.button(key="o_send").click().run()
     assert not at.exception, at.exception
@@ -74,6 +95,7 @@ def test_staff_runs_an_outbox_only_campaign_once(accounts) -> None:
     # pressing the buttons again adds and sends nothing
     at.button(key="o_plan").click().run()
     assert any(f"{size}" in s.value for s in at.success)
+    assert [s.value for s in at.success] == [t("out.planned", "ko", added=0, control=0, already_planned=size)]
     assert "o_confirm" not in [c.key for c in at.checkbox]  # nothing left to send
 
 

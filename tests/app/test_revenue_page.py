@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import open_page, open_tab
+from tests.helpers.apptest import open_page, open_tab
 
 pytestmark = pytest.mark.app
 
-TAB_CHARTS = {"survival": 1, "clv": 2, "risk": 1, "campaign": 1}
 
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def page() -> AppTest:
     return open_page("pages/revenue.py")
 

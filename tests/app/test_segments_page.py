@@ -5,16 +5,14 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from churn_core.eda import EdaFilters
-from tests.app.conftest import open_page, open_tab
-from tests.reference import reference_filter
+from churn_core.analytics.eda import EdaFilters
+from tests.helpers.apptest import open_page, open_tab
+from tests.helpers.reference import reference_filter
 
 pytestmark = pytest.mark.app
 
-TAB_CHARTS = {"clusters": 2, "seniors": 0, "factors": 1, "map": 1}
 
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def page() -> AppTest:
     return open_page("pages/segments.py")
 

@@ -18,7 +18,7 @@ from selenium import webdriver
 
 from churn_core.config import PROJECT_ROOT
 from scrapers.driver import make_driver
-from tests.servers import free_port, serving
+from tests.helpers.servers import free_port, serving
 
 START_TIMEOUT_S = 60
 

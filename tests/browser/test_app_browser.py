@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.helpers.browser import wait
 
 pytestmark = pytest.mark.browser
 
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
-
-
-def _wait(driver, seconds: float = 90) -> WebDriverWait:
-    # Streamlit replaces elements on every rerun: a stale element means "look again".
-    return WebDriverWait(driver, seconds, poll_frequency=0.25, ignored_exceptions=[StaleElementReferenceException])
 
 
 def _chart_titles(driver) -> list[str]:
@@ -24,18 +19,18 @@ def _chart_titles(driver) -> list[str]:
 
 def test_home_shows_kpis(driver, app_url, artifacts_dir) -> None:
     driver.get(app_url)
-    _wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="stMetricValue"]')) >= 4)
+    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="stMetricValue"]')) >= 4)
     values = [el.text for el in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stMetricValue"]')]
     assert "7,043" in values and "26.5%" in values and "41.7%" in values
-    _wait(driver).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".js-plotly-plot")))
+    wait(driver).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".js-plotly-plot")))
     driver.save_screenshot(str(artifacts_dir / "home.png"))
     assert not driver.find_elements(By.CSS_SELECTOR, ERRORS)
 
 
 def test_eda_page_renders_charts(driver, app_url, artifacts_dir) -> None:
     driver.get(f"{app_url}/eda")
-    _wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .main-svg")) >= 2)
-    _wait(driver).until(
+    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .main-svg")) >= 2)
+    wait(driver).until(
         ec.text_to_be_present_in_element((By.CSS_SELECTOR, '[data-testid="stMainBlockContainer"]'), "26.5%")
     )
     driver.save_screenshot(str(artifacts_dir / "eda.png"))
@@ -43,6 +38,6 @@ def test_eda_page_renders_charts(driver, app_url, artifacts_dir) -> None:
     tabs = driver.find_elements(By.CSS_SELECTOR, '[role="tab"]')
     assert len(tabs) == 7
     tabs[2].click()  # tenure and age
-    _wait(driver).until(lambda d: any(p.is_displayed() for p in d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")))
+    wait(driver).until(lambda d: any(p.is_displayed() for p in d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")))
     driver.save_screenshot(str(artifacts_dir / "eda_tenure.png"))
     assert not driver.find_elements(By.CSS_SELECTOR, ERRORS)

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.helpers.browser import wait
 
 pytestmark = pytest.mark.browser
 
 MAP_FRAME = (By.CSS_SELECTOR, 'iframe[title*="st_folium"], iframe[src*="streamlit_folium"]')
 
 
-def _wait(driver, seconds: float = 90) -> WebDriverWait:
-    return WebDriverWait(driver, seconds, poll_frequency=0.25, ignored_exceptions=[StaleElementReferenceException])
-
-
 def test_map_page_draws_markers_without_a_cdn(driver, app_url, artifacts_dir) -> None:
     driver.get(f"{app_url}/map")
-    _wait(driver).until(ec.frame_to_be_available_and_switch_to_it(MAP_FRAME))
+    wait(driver).until(ec.frame_to_be_available_and_switch_to_it(MAP_FRAME))
     try:
         # clusters and single markers of the FastMarkerCluster layers, and the legend
-        _wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".marker-cluster, .studio-pin")) >= 5)
+        wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".marker-cluster, .studio-pin")) >= 5)
         assert driver.find_elements(By.CSS_SELECTOR, ".leaflet-overlay-pane path")  # 구 boundaries
         assert driver.execute_script("return typeof L.markerClusterGroup") == "function"
         assert driver.execute_script("return typeof L.control.locate") == "function"

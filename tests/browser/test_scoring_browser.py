@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
-from churn_core.synthetic import to_raw_csv
+from churn_core.data.synthetic import to_raw_csv
+from tests.helpers.browser import wait
 
 pytestmark = pytest.mark.browser
 
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
-
-
-def _wait(driver, seconds: float = 120) -> WebDriverWait:
-    return WebDriverWait(driver, seconds, poll_frequency=0.25, ignored_exceptions=[StaleElementReferenceException])
+WAIT_S = 120  # scoring an uploaded file takes longer than drawing a page
 
 
 def test_upload_csv_and_download_scores(driver, app_url, artifacts_dir, customers, tmp_path) -> None:
@@ -27,20 +23,22 @@ def test_upload_csv_and_download_scores(driver, app_url, artifacts_dir, customer
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
 
     driver.get(f"{app_url}/scoring")
-    _wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[role="tab"]')) == 3)
+    wait(driver, WAIT_S).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[role="tab"]')) == 3)
     batch_tab = driver.find_elements(By.CSS_SELECTOR, '[role="tab"]')[1]
     batch_tab.click()
-    file_input = _wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, 'input[type="file"]'))
+    file_input = wait(driver, WAIT_S).until(lambda d: d.find_element(By.CSS_SELECTOR, 'input[type="file"]'))
     file_input.send_keys(str(upload))
-    _wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stAlertContentSuccess"]'))
+    wait(driver, WAIT_S).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stAlertContentSuccess"]'))
     assert "400" in driver.find_element(By.CSS_SELECTOR, '[data-testid="stAlertContentSuccess"]').text
     driver.save_screenshot(str(artifacts_dir / "scoring_batch.png"))
     assert not driver.find_elements(By.CSS_SELECTOR, ERRORS)
 
-    button = _wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="stDownloadButton"] button'))
+    button = wait(driver, WAIT_S).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="stDownloadButton"] button')
+    )
     button.click()
     target = downloads / "churn_scores.csv"
-    _wait(driver).until(lambda d: target.exists() and not list(downloads.glob("*.crdownload")))
+    wait(driver, WAIT_S).until(lambda d: target.exists() and not list(downloads.glob("*.crdownload")))
     scored = pd.read_csv(target, encoding="utf-8-sig")
     assert len(scored) == 400
     assert list(scored["customer_id"]) == list(customers.head(400)["customer_id"])

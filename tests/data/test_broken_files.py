@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pandas as pd
 import pytest
 
-from churn_core.loading import DataValidationError, load_customers, load_customers_bytes
+from churn_core.data.loading import DataValidationError, load_customers, load_customers_bytes
 
 pytestmark = pytest.mark.data
 

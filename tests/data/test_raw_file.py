@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from churn_core import eda
+from churn_core.analytics import eda
 from churn_core.config import PROJECT_ROOT, RAW_CUSTOMERS_CSV
-from churn_core.loading import AGE_GROUPS, SERVICE_COLUMNS, TENURE_BANDS, file_sha256
-from churn_core.schema import COLUMNS, LEAKAGE_COLUMNS, LEAKAGE_COLUMNS_RAW, RAW_COLUMNS
+from churn_core.data.loading import AGE_GROUPS, SERVICE_COLUMNS, TENURE_BANDS, file_sha256
+from churn_core.data.schema import COLUMNS, LEAKAGE_COLUMNS, LEAKAGE_COLUMNS_RAW, RAW_COLUMNS
 
 pytestmark = pytest.mark.data
 

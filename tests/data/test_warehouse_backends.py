@@ -9,16 +9,17 @@ import shutil
 import pandas as pd
 import pytest
 
-from churn_core import eda
-from churn_core.batch import at_risk_seniors_from_scores, latest_run, score_warehouse
-from churn_core.business import Economics
 from churn_core.config import RAW_CUSTOMERS_CSV, Settings
-from churn_core.loading import file_sha256
-from churn_core.scoring import at_risk_seniors
-from churn_core.tables import TABLES
-from churn_core.training import MODEL_FILE
-from churn_core.warehouse import BigQueryWarehouse, DuckDBWarehouse, open_warehouse
-from tests.conftest import new_bigquery_warehouse
+from churn_core.data import customers
+from churn_core.data.loading import file_sha256
+from churn_core.data.tables import TABLES
+from churn_core.data.warehouse import BigQueryWarehouse, DuckDBWarehouse, open_warehouse
+from churn_core.prediction.at_risk import at_risk_seniors, at_risk_seniors_from_scores
+from churn_core.prediction.batch import latest_run, score_warehouse
+from churn_core.prediction.business import Economics
+from churn_core.prediction.training import MODEL_FILE
+from churn_core.studio import STUDIO_ENRICH
+from tests.helpers.warehouses import new_bigquery_warehouse
 
 pytestmark = pytest.mark.data
 
@@ -47,7 +48,7 @@ def fresh(request, tmp_path):
     raw = tmp_path / "raw.csv"
     shutil.copy(RAW_CUSTOMERS_CSV, raw)
     if request.param == "duckdb":
-        wh = DuckDBWarehouse(tmp_path / "w.duckdb", raw)
+        wh = DuckDBWarehouse(tmp_path / "w.duckdb", raw, enrich=STUDIO_ENRICH)
     else:
         wh = new_bigquery_warehouse(request.getfixturevalue("bq_endpoint"), raw)
     yield wh
@@ -114,7 +115,7 @@ def test_rebuild_replaces_customers_but_keeps_other_tables(fresh) -> None:
     assert fresh.ensure_built() is True
     assert fresh.meta()["raw_sha256"] == file_sha256(fresh.raw_csv)
     assert fresh.query("SELECT COUNT(*) AS n FROM {locations}")["n"].iloc[0] == 3
-    assert eda.customer_count(fresh) == 7043
+    assert customers.customer_count(fresh) == 7043
 
 
 @both
@@ -125,12 +126,12 @@ def test_iter_batches_streams_bounded_chunks(fresh) -> None:
 
 
 def test_sample_is_deterministic_and_bounded(warehouse) -> None:
-    a = eda.customer_sample(warehouse, 500)
-    b = eda.customer_sample(warehouse, 500)
+    a = customers.customer_sample(warehouse, 500)
+    b = customers.customer_sample(warehouse, 500)
     assert len(a) == 500 and a["customer_id"].is_unique
     assert a["customer_id"].tolist() == b["customer_id"].tolist()
-    seniors = eda.customer_sample(warehouse, 100_000, seniors_only=True, columns=("customer_id", "age"))
-    assert len(seniors) == eda.customer_count(warehouse, seniors_only=True) == 1142
+    seniors = customers.customer_sample(warehouse, 100_000, seniors_only=True, columns=("customer_id", "age"))
+    assert len(seniors) == customers.customer_count(warehouse, seniors_only=True) == 1142
     assert (seniors["age"] >= 65).all()
 
 
@@ -148,7 +149,7 @@ def test_batch_scores_and_clv_are_written_back(fresh, bundle) -> None:
     assert run is not None and run["run_id"] == result["run_id"] and run["n_rows"] == 7043
     # the outreach audience read from the warehouse equals scoring the seniors in memory
     from_scores = at_risk_seniors_from_scores(fresh, run["run_id"], economics)
-    seniors = eda.customer_sample(fresh, 100_000, seniors_only=True)
+    seniors = customers.customer_sample(fresh, 100_000, seniors_only=True)
     in_memory = at_risk_seniors(bundle.model, seniors, economics)
     assert set(from_scores["customer_id"]) == set(in_memory["customer_id"])
     assert len(from_scores) > 300
@@ -181,7 +182,7 @@ def bundle_dir():
 
 @pytest.fixture(scope="module")
 def bundle():
-    from churn_core.training import load_bundle
+    from churn_core.prediction.training import load_bundle
 
     return load_bundle(bundle_dir())
 
@@ -194,8 +195,9 @@ def test_timestamps_round_trip(warehouse) -> None:
 
 @both
 def test_outreach_ledger_claims_and_resumes_on_both_backends(fresh) -> None:
-    from churn_core import contacts, outreach
-    from tests.outreach_doubles import DAY, SENDER, Clock, FakeProvider
+    from churn_core.outreach import campaigns as outreach
+    from churn_core.outreach import contacts
+    from tests.helpers.outreach_doubles import DAY, SENDER, Clock, FakeProvider
 
     fresh.ensure_built()
     ids = pd.DataFrame({"customer_id": [f"C{i}" for i in range(6)]})

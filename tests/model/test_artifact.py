@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from churn_core.config import MODELS_DIR
-from churn_core.features import MODEL_FEATURES, feature_frame
-from churn_core.loading import file_sha256
-from churn_core.metrics import METRICS
-from churn_core.schema import LEAKAGE_COLUMNS
-from churn_core.training import MODEL_FILE, load_bundle
+from churn_core.data.loading import file_sha256
+from churn_core.data.schema import LEAKAGE_COLUMNS
+from churn_core.prediction.features import MODEL_FEATURES, feature_frame
+from churn_core.prediction.metrics import METRICS
+from churn_core.prediction.training import MODEL_FILE, load_bundle
 
 pytestmark = pytest.mark.model
 

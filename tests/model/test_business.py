@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from churn_core.business import Economics, profit_curve, recommend, risk_score, risk_tier
+from churn_core.prediction.business import RISK_TIERS, Economics, profit_curve, recommend, risk_score, risk_tier
 
 pytestmark = pytest.mark.model
 
@@ -33,6 +35,10 @@ def test_risk_score_and_tiers() -> None:
     proba = np.array([0.0, 0.199, 0.2, 0.45, 0.6, 1.0])
     assert list(risk_score(proba)) == [0, 20, 20, 45, 60, 100]
     assert list(risk_tier(proba)) == ["low", "low", "medium", "high", "very_high", "very_high"]
+    # every lower bound of RISK_TIERS is where risk_tier changes tier (inclusive)
+    assert risk_tier([RISK_TIERS[0][1]])[0] == RISK_TIERS[0][0]
+    for (below, _), (tier, bound) in pairwise(RISK_TIERS):
+        assert list(risk_tier([bound - 1e-9, bound])) == [below, tier]
 
 
 def _customer(**kw) -> pd.Series:

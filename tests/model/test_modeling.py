@@ -9,17 +9,17 @@ import pandas as pd
 import pytest
 from imblearn.over_sampling import SMOTE
 
-from churn_core import modeling
-from churn_core.ensemble import ChurnEnsemble, fit_weights
-from churn_core.features import (
+from churn_core.data.schema import CLASSIC_FEATURES, LEAKAGE_COLUMNS, LEAKAGE_COLUMNS_RAW
+from churn_core.prediction import model_selection as modeling
+from churn_core.prediction.ensemble import ChurnEnsemble, fit_weights
+from churn_core.prediction.features import (
     FEATURE_SETS,
     MODEL_FEATURES,
     LeakageError,
     check_no_leakage,
     feature_frame,
 )
-from churn_core.metrics import churn_metrics, top_decile_lift
-from churn_core.schema import CLASSIC_FEATURES, LEAKAGE_COLUMNS, LEAKAGE_COLUMNS_RAW
+from churn_core.prediction.metrics import churn_metrics, top_decile_lift
 
 pytestmark = pytest.mark.model
 

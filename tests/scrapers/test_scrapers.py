@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from churn_core import locations
+from churn_core.geo import locations
 from scrapers.driver import make_driver
 from scrapers.run import RunOptions, scrape_kt, scrape_learning_centres
-from tests.scrapers.fixture_site import FixtureSite, SiteState
+from tests.helpers.fixture_site import FixtureSite, SiteState
 
 pytestmark = pytest.mark.scrapers
 

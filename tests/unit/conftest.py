@@ -7,7 +7,8 @@ import shutil
 import pytest
 
 from churn_core.config import RAW_CUSTOMERS_CSV
-from churn_core.warehouse import DuckDBWarehouse
+from churn_core.data.warehouse import DuckDBWarehouse
+from churn_core.studio import STUDIO_ENRICH
 
 
 @pytest.fixture
@@ -15,7 +16,7 @@ def wh(tmp_path):
     """A private DuckDB warehouse built from a copy of the raw file (for tests that write)."""
     raw = tmp_path / "raw.csv"
     shutil.copy(RAW_CUSTOMERS_CSV, raw)
-    w = DuckDBWarehouse(tmp_path / "w.duckdb", raw)
+    w = DuckDBWarehouse(tmp_path / "w.duckdb", raw, enrich=STUDIO_ENRICH)
     w.ensure_built()
     yield w
     w.close()

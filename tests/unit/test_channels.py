@@ -14,11 +14,12 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 
-from churn_core import compliance, contacts, outreach
-from churn_core.compliance import KST
-from churn_core.outreach import SendOptions, SmtpEmailChannel, TwilioSmsChannel
-from tests.outreach_doubles import SENDER, Clock
-from tests.servers import JsonStub
+from churn_core.outreach import campaigns as outreach
+from churn_core.outreach import compliance, contacts
+from churn_core.outreach.campaigns import SendOptions, SmtpEmailChannel, TwilioSmsChannel
+from churn_core.outreach.compliance import KST
+from tests.helpers.outreach_doubles import SENDER, Clock
+from tests.helpers.servers import JsonStub
 
 pytestmark = pytest.mark.unit
 

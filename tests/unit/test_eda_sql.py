@@ -1,4 +1,4 @@
-"""Every SQL aggregation of churn_core.eda equals the same figure computed with pandas."""
+"""Every SQL aggregation of churn_core.analytics.eda equals the same figure computed with pandas."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from churn_core import eda
-from churn_core.eda import EdaFilters
-from tests.reference import reference_filter
+from churn_core.analytics import eda
+from churn_core.analytics.eda import EdaFilters
+from tests.helpers.reference import reference_filter
 
 pytestmark = pytest.mark.unit
 
@@ -163,7 +163,7 @@ def test_empty_selection(warehouse) -> None:
 
 
 def test_segment_profile_is_pushed_down(warehouse, warehouse_table) -> None:
-    from churn_core import segments as sg
+    from churn_core.analytics import segments as sg
 
     got = eda.segment_profile(warehouse).set_index("segment")
     want = sg.profile(warehouse_table, warehouse_table["segment"]).set_index("segment")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from churn_core import eda
-from churn_core.eda import EdaFilters
+from churn_core.analytics import eda
+from churn_core.analytics.eda import EdaFilters
 
 pytestmark = pytest.mark.unit
 

@@ -8,9 +8,9 @@ import pytest
 from geopy.distance import great_circle
 from shapely import Point
 
-from churn_core import locations
 from churn_core.config import LOCATIONS_DIR, RAW_LOCATIONS_DIR
-from churn_core.geocoding import (
+from churn_core.geo import locations
+from churn_core.geo.geocoding import (
     CachedGeocoder,
     GeocodeResult,
     OfflineGeocoder,
@@ -19,7 +19,7 @@ from churn_core.geocoding import (
     parse_address,
     seoul_boundaries,
 )
-from tests.servers import JsonStub
+from tests.helpers.servers import JsonStub
 
 pytestmark = pytest.mark.unit
 
@@ -141,7 +141,7 @@ def _kakao(req):
 
 
 def test_kakao_geocoder_errors_leave_rows_ungeocoded_with_a_reason(tmp_path) -> None:
-    from churn_core.geocoding import KakaoGeocoder
+    from churn_core.geo.geocoding import KakaoGeocoder
 
     with JsonStub(_kakao) as stub:
         kakao = CachedGeocoder(KakaoGeocoder("test-key", base_url=stub.url), tmp_path / "cache.sqlite")
@@ -166,7 +166,7 @@ def test_kakao_geocoder_errors_leave_rows_ungeocoded_with_a_reason(tmp_path) -> 
 
 
 def test_nominatim_geocoder_through_geopy_against_a_local_stub() -> None:
-    from churn_core.geocoding import NominatimGeocoder
+    from churn_core.geo.geocoding import NominatimGeocoder
 
     def respond(req):
         q = req["query"]["q"]

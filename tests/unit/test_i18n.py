@@ -8,10 +8,10 @@ import string
 import pandas as pd
 import pytest
 
-from churn_core import eda
-from churn_core.business import RISK_TIERS, _rules
+from churn_core.analytics import eda
 from churn_core.config import PROJECT_ROOT
 from churn_core.i18n import LANGUAGES, catalog, feature_label, fmt_pct, fmt_usd, t, value_label
+from churn_core.prediction.business import RISK_TIERS, _rules
 from ui import PAGES
 
 pytestmark = pytest.mark.unit

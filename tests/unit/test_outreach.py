@@ -7,10 +7,11 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from churn_core import compliance, contacts, outreach
-from churn_core.compliance import DEFAULT_TEMPLATES, KST, Template
-from churn_core.outreach import OutboxOnlyChannel, SendOptions
-from tests.outreach_doubles import DAY, NIGHT, SENDER, Clock, FakeProvider
+from churn_core.outreach import campaigns as outreach
+from churn_core.outreach import compliance, contacts
+from churn_core.outreach.campaigns import OutboxOnlyChannel, SendOptions
+from churn_core.outreach.compliance import DEFAULT_TEMPLATES, KST, Template
+from tests.helpers.outreach_doubles import DAY, NIGHT, SENDER, Clock, FakeProvider
 
 pytestmark = pytest.mark.unit
 

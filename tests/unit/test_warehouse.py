@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from churn_core.config import RAW_CUSTOMERS_CSV
-from churn_core.loading import DataValidationError, file_sha256
-from churn_core.warehouse import DuckDBWarehouse, to_duckdb_sql
+from churn_core.data.loading import DataValidationError, file_sha256
+from churn_core.data.warehouse import DuckDBWarehouse, to_duckdb_sql
+from churn_core.studio import STUDIO_ENRICH
 
 pytestmark = pytest.mark.unit
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.unit
 def private(tmp_path) -> DuckDBWarehouse:
     raw = tmp_path / "raw.csv"
     shutil.copy(RAW_CUSTOMERS_CSV, raw)
-    return DuckDBWarehouse(tmp_path / "wh" / "w.duckdb", raw)
+    return DuckDBWarehouse(tmp_path / "wh" / "w.duckdb", raw, enrich=STUDIO_ENRICH)
 
 
 def _edit_raw(path, edit) -> None:

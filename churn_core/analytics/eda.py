@@ -1,0 +1,501 @@
+"""Exploratory churn analytics as SQL aggregations pushed down to the warehouse.
+
+Every function takes a warehouse (anything with ``query(sql, params)``, see
+:class:`churn_core.data.warehouse.Warehouse`: DuckDB or BigQuery) and :class:`EdaFilters`, runs one query
+written in BigQuery standard SQL, and returns a small aggregated DataFrame. Nothing here
+reads the whole customer table into memory. Confidence intervals are Wilson score
+intervals (Wilson 1927), from ``statsmodels.stats.proportion.proportion_confint``.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations_with_replacement
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from statsmodels.stats.proportion import proportion_confint
+
+from churn_core.data.loading import AGE_GROUPS, TENURE_BANDS, TENURE_MAX_MONTHS
+from churn_core.data.schema import COLUMN_BY_NAME
+
+
+class Warehouse(Protocol):
+    """What the EDA needs from a warehouse backend."""
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame: ...
+
+
+#: Categorical features whose churn rate the EDA shows (warehouse names). Constant
+#: columns (country, state, count) and leakage columns are left out.
+CATEGORICAL_FEATURES: tuple[str, ...] = (
+    "contract", "internet_service", "payment_method", "tenure_band", "age_group", "is_senior",
+    "offer", "n_services", "online_security", "tech_support", "online_backup",
+    "device_protection", "streaming_tv", "streaming_movies", "streaming_music",
+    "unlimited_data", "premium_tech_support", "paperless_billing", "phone_service",
+    "multiple_lines", "partner", "dependents", "married", "referred_a_friend", "under_30",
+    "gender",
+)  # fmt: skip
+
+#: Numeric features shown as distributions split by churn (warehouse names).
+NUMERIC_FEATURES: tuple[str, ...] = (
+    "tenure", "monthly_charges", "total_charges", "age", "number_of_referrals",
+    "avg_monthly_long_distance_charges", "avg_monthly_gb_download", "total_revenue",
+    "total_refunds", "total_extra_data_charges", "total_long_distance_charges", "n_services",
+)  # fmt: skip
+
+#: Columns of the correlation heatmap: numeric features and the churn flag.
+CORRELATION_COLUMNS: tuple[str, ...] = (*NUMERIC_FEATURES, "churn_flag")
+
+#: Features compared between seniors and the rest.
+SENIOR_COMPARISON_FEATURES: tuple[str, ...] = (
+    "contract", "internet_service", "payment_method", "tech_support", "online_security",
+    "tenure_band", "offer",
+)  # fmt: skip
+
+#: Declared display order of ordinal features; others are sorted by churn rate.
+LEVEL_ORDER: dict[str, tuple[str, ...]] = {
+    "age_group": AGE_GROUPS,
+    "tenure_band": TENURE_BANDS,
+    "contract": ("Month-to-month", "One year", "Two year"),
+}
+
+
+def allowed_values(column: str) -> tuple[str, ...]:
+    """Return the allowed values of a categorical filter column, in display order."""
+    if column in LEVEL_ORDER:
+        return LEVEL_ORDER[column]
+    allowed = COLUMN_BY_NAME[column].allowed
+    if allowed is None:
+        raise ValueError(f"column {column!r} has no declared set of values")
+    return allowed
+
+
+class EdaFilters(BaseModel):
+    """Filters of the EDA page. An empty selection means "no restriction".
+
+    Attributes
+    ----------
+    age_groups, genders, contracts, internet_services, payment_methods, offers : tuple of str
+        Allowed values of each column (see :func:`allowed_values`).
+    segments : tuple of int
+        Customer segments (k-means, see :mod:`churn_core.analytics.segments`).
+    senior_only : bool
+        Keep only customers aged 65 or older.
+    tenure_min, tenure_max : int
+        Inclusive tenure range in months.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    age_groups: tuple[str, ...] = ()
+    senior_only: bool = False
+    genders: tuple[str, ...] = ()
+    contracts: tuple[str, ...] = ()
+    internet_services: tuple[str, ...] = ()
+    payment_methods: tuple[str, ...] = ()
+    offers: tuple[str, ...] = ()
+    segments: tuple[int, ...] = ()
+    tenure_min: int = Field(default=0, ge=0)
+    tenure_max: int = Field(default=600, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> EdaFilters:
+        if self.tenure_min > self.tenure_max:
+            raise ValueError("tenure_min must not exceed tenure_max")
+        for field, column in _LIST_FILTERS.items():
+            unknown = set(getattr(self, field)) - set(allowed_values(column))
+            if unknown:
+                raise ValueError(f"unknown {column} value(s): {sorted(unknown)}")
+        return self
+
+    @classmethod
+    def from_widgets(
+        cls, senior_only: bool, tenure_low: int, tenure_high: int, segments: tuple[int, ...], lists: dict[str, Any]
+    ) -> EdaFilters:
+        """Filters from the sidebar widgets: the top of the tenure slider means "that many months or more".
+
+        Parameters
+        ----------
+        tenure_low, tenure_high : int
+            The slider's range in months; ``tenure_high`` equal to
+            :data:`churn_core.data.loading.TENURE_MAX_MONTHS` leaves the top open.
+        lists : dict of str to sequence
+            Chosen values by field name (``age_groups``, ``contracts``, …).
+        """
+        top = cls.model_fields["tenure_max"].default if tenure_high == TENURE_MAX_MONTHS else tenure_high
+        return cls(
+            senior_only=senior_only,
+            tenure_min=tenure_low,
+            tenure_max=top,
+            segments=tuple(segments),
+            **{k: tuple(v) for k, v in lists.items()},
+        )
+
+    def where(self) -> tuple[str, dict[str, Any]]:
+        """Return a SQL ``WHERE`` condition (BigQuery dialect) and its parameters."""
+        clauses = ["tenure BETWEEN @tenure_min AND @tenure_max"]
+        params: dict[str, Any] = {"tenure_min": self.tenure_min, "tenure_max": self.tenure_max}
+        if self.senior_only:
+            clauses.append("is_senior")
+        for field, column in _LIST_FILTERS.items():
+            values = getattr(self, field)
+            if values:
+                clauses.append(f"{column} IN UNNEST(@{field})")
+                params[field] = list(values)
+        if self.segments:
+            clauses.append("segment IN UNNEST(@segments)")
+            params["segments"] = [int(s) for s in self.segments]
+        return " AND ".join(clauses), params
+
+
+_LIST_FILTERS = {
+    "age_groups": "age_group",
+    "genders": "gender",
+    "contracts": "contract",
+    "internet_services": "internet_service",
+    "payment_methods": "payment_method",
+    "offers": "offer",
+}
+
+
+def _checked(columns: tuple[str, ...] | list[str], allowed: tuple[str, ...]) -> list[str]:
+    unknown = [c for c in columns if c not in allowed]
+    if unknown:
+        raise ValueError(f"not an EDA column: {unknown}")
+    return list(columns)
+
+
+def add_rate_ci(df: pd.DataFrame, n: str = "n", k: str = "churned") -> pd.DataFrame:
+    """Add ``churn_rate``, ``ci_low`` and ``ci_high`` (Wilson 95 %) to a count table.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame of shape (n_groups, ...)
+        Has integer columns ``n`` (customers) and ``k`` (churned customers).
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_groups, ... + 3)
+        Rates are fractions in [0, 1]; groups with n == 0 get NaN.
+    """
+    out = df.copy()
+    out[n] = out[n].astype("int64")
+    out[k] = out[k].astype("int64")
+    valid = out[n] > 0
+    out["churn_rate"] = np.nan
+    out["ci_low"] = np.nan
+    out["ci_high"] = np.nan
+    if valid.any():
+        total, churned = out.loc[valid, n].to_numpy(), out.loc[valid, k].to_numpy()
+        low, high = proportion_confint(churned, total, alpha=0.05, method="wilson")
+        out.loc[valid, "churn_rate"] = churned / total
+        out.loc[valid, "ci_low"] = low
+        out.loc[valid, "ci_high"] = high
+    return out
+
+
+def kpis(wh: Warehouse, filters: EdaFilters | None = None) -> dict[str, float]:
+    """Headline figures of the (filtered) customer base.
+
+    Returns
+    -------
+    dict
+        ``customers``, ``churned`` (counts), ``churn_rate`` (fraction),
+        ``senior_customers``, ``senior_churn_rate``, ``other_customers``,
+        ``other_churn_rate``, ``mrr_lost_usd`` (monthly recurring revenue of churned
+        customers, USD/month), ``mrr_usd`` (of all customers, USD/month). Rates are NaN
+        for an empty group.
+    """
+    where, params = (filters or EdaFilters()).where()
+    sql = f"""
+        SELECT COUNT(*) AS customers,
+               COALESCE(SUM(churn_flag), 0) AS churned,
+               COUNTIF(is_senior) AS senior_customers,
+               COUNTIF(is_senior AND churn_flag = 1) AS senior_churned,
+               COALESCE(SUM(IF(churn_flag = 1, monthly_charges, 0)), 0) AS mrr_lost_usd,
+               COALESCE(SUM(monthly_charges), 0) AS mrr_usd
+        FROM {{customers}} WHERE {where}
+    """
+    row = wh.query(sql, params).iloc[0].fillna(0)
+    n, k = int(row.customers), int(row.churned)
+    sn, sk = int(row.senior_customers), int(row.senior_churned)
+    on, ok = n - sn, k - sk
+    return {
+        "customers": n,
+        "churned": k,
+        "churn_rate": k / n if n else float("nan"),
+        "senior_customers": sn,
+        "senior_churn_rate": sk / sn if sn else float("nan"),
+        "other_customers": on,
+        "other_churn_rate": ok / on if on else float("nan"),
+        "mrr_lost_usd": float(row.mrr_lost_usd),
+        "mrr_usd": float(row.mrr_usd),
+    }
+
+
+def churn_by_category(
+    wh: Warehouse,
+    filters: EdaFilters | None = None,
+    features: tuple[str, ...] = CATEGORICAL_FEATURES,
+) -> pd.DataFrame:
+    """Churn rate with counts and Wilson 95 % CI for every level of each feature.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_levels_total, 7)
+        Columns ``feature``, ``level`` (str), ``n``, ``churned``, ``churn_rate``,
+        ``ci_low``, ``ci_high``; within a feature, ordinal features keep their declared
+        order and the others are sorted by churn rate, highest first.
+    """
+    where, params = (filters or EdaFilters()).where()
+    counts = _level_counts(wh, _checked(features, CATEGORICAL_FEATURES), where, params)
+    out = add_rate_ci(counts)
+    out["level"] = out["level"].str.lower().where(out["feature"] == "is_senior", out["level"])
+    out["feature_order"] = out["feature"].map({f: i for i, f in enumerate(features)})
+    out["level_order"] = [
+        LEVEL_ORDER[f].index(lv) if f in LEVEL_ORDER and lv in LEVEL_ORDER[f] else -rate
+        for f, lv, rate in zip(out["feature"], out["level"], out["churn_rate"], strict=True)
+    ]
+    n_services = out["feature"] == "n_services"
+    out.loc[n_services, "level_order"] = out.loc[n_services, "level"].astype(int)
+    out = out.sort_values(["feature_order", "level_order"]).drop(columns=["feature_order", "level_order"])
+    return out.reset_index(drop=True)
+
+
+def _level_counts(
+    wh: Warehouse, features: tuple[str, ...], where: str, params: dict, by: str | None = None
+) -> pd.DataFrame:
+    """Customers and churners per level of every feature (and of ``by``), in one scan (GROUPING SETS)."""
+    keys = [by] if by else []
+    levels = ", ".join(f"CAST({f} AS STRING) AS l_{f}, GROUPING({f}) AS g_{f}" for f in features)
+    sets = ", ".join("(" + ", ".join([*keys, f]) + ")" for f in features)
+    select_keys = "".join(f"{k}, " for k in keys)
+    sql = (
+        f"SELECT {select_keys}{levels}, COUNT(*) AS n, SUM(churn_flag) AS churned "
+        f"FROM {{customers}} WHERE {where} GROUP BY GROUPING SETS ({sets})"
+    )
+    wide = wh.query(sql, params)
+    frames = [
+        wide.loc[wide[f"g_{f}"] == 0, [*keys, f"l_{f}", "n", "churned"]]
+        .rename(columns={f"l_{f}": "level"})
+        .assign(feature=f)
+        for f in features
+    ]
+    out = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=[*keys, "feature", "level", "n", "churned"])
+    )
+    return out[[*keys, "feature", "level", "n", "churned"]]
+
+
+def feature_spread(by_category: pd.DataFrame, min_n: int = 30) -> pd.DataFrame:
+    """Rank features by the spread of their churn rate across levels.
+
+    Parameters
+    ----------
+    by_category : pandas.DataFrame
+        Output of :func:`churn_by_category`.
+    min_n : int
+        Levels with fewer customers are ignored (their rate is too noisy).
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_features, 3)
+        ``feature``, ``spread`` (max minus min churn rate, fraction), ``levels``.
+    """
+    big = by_category[by_category["n"] >= min_n]
+    agg = big.groupby("feature")["churn_rate"].agg(["max", "min", "count"])
+    out = pd.DataFrame({"feature": agg.index, "spread": agg["max"] - agg["min"], "levels": agg["count"]})
+    return out.sort_values("spread", ascending=False).reset_index(drop=True)
+
+
+def numeric_histograms(
+    wh: Warehouse,
+    filters: EdaFilters | None = None,
+    features: tuple[str, ...] = NUMERIC_FEATURES,
+    bins: int = 30,
+) -> pd.DataFrame:
+    """Histogram counts of numeric features, split by churn, computed in SQL.
+
+    Bins are equal-width between the filtered minimum and maximum of each feature; an
+    integer feature with fewer distinct values gets one bin per value width.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``feature``, ``bin`` (int, 0-based), ``churn_flag`` (0/1), ``n``,
+        ``bin_low``, ``bin_high`` (in the feature's unit).
+    """
+    where, params = (filters or EdaFilters()).where()
+    feats = _checked(features, NUMERIC_FEATURES)
+    # one scan for every range, then one scan that bins every feature (GROUPING SETS)
+    ranges = wh.query(
+        "SELECT "
+        + ", ".join(f"CAST(MIN({f}) AS FLOAT64) AS lo_{f}, CAST(MAX({f}) AS FLOAT64) AS hi_{f}" for f in feats)
+        + f" FROM {{customers}} WHERE {where}",
+        params,
+    ).iloc[0]
+    if ranges.isna().all():
+        return pd.DataFrame(columns=["feature", "bin", "churn_flag", "n", "bin_low", "bin_high"])
+    bounds = {f"lo_{f}": float(ranges[f"lo_{f}"]) for f in feats} | {f"hi_{f}": float(ranges[f"hi_{f}"]) for f in feats}
+    scaled = "COALESCE(SAFE_DIVIDE(CAST({f} AS FLOAT64) - @lo_{f}, @hi_{f} - @lo_{f}), 0)"
+    binned = ", ".join(f"LEAST(CAST(FLOOR({scaled.format(f=f)} * @bins) AS INT64), @bins - 1) AS b_{f}" for f in feats)
+    sets = ", ".join(f"(b_{f}, churn_flag)" for f in feats)
+    grouping = ", ".join(f"GROUPING(b_{f}) AS g_{f}" for f in feats)
+    sql = (
+        f"SELECT {', '.join(f'b_{f}' for f in feats)}, churn_flag, {grouping}, COUNT(*) AS n "
+        f"FROM (SELECT {binned}, churn_flag FROM {{customers}} WHERE {where}) GROUP BY GROUPING SETS ({sets})"
+    )
+    wide = wh.query(sql, {**params, **bounds, "bins": bins})
+    frames = []
+    for f in feats:
+        part = wide[wide[f"g_{f}"] == 0]
+        frames.append(
+            pd.DataFrame(
+                {"feature": f, "bin": part[f"b_{f}"].to_numpy(), "churn_flag": part["churn_flag"].to_numpy(),
+                 "n": part["n"].to_numpy(), "lo": bounds[f"lo_{f}"], "hi": bounds[f"hi_{f}"]}
+            )
+        )  # fmt: skip
+    out = pd.concat(frames, ignore_index=True)
+    out["bin"] = out["bin"].fillna(0).astype("int64")
+    width = (out["hi"] - out["lo"]) / bins
+    out["bin_low"] = out["lo"] + out["bin"] * width
+    out["bin_high"] = out["bin_low"] + width
+    return out.drop(columns=["lo", "hi"]).sort_values(["feature", "bin", "churn_flag"])
+
+
+def churn_by_tenure(wh: Warehouse, filters: EdaFilters | None = None) -> pd.DataFrame:
+    """Churn rate by tenure month with Wilson 95 % CI.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_tenure_values, 6)
+        ``tenure`` (months), ``n``, ``churned``, ``churn_rate``, ``ci_low``, ``ci_high``.
+    """
+    where, params = (filters or EdaFilters()).where()
+    sql = f"""SELECT tenure, COUNT(*) AS n, SUM(churn_flag) AS churned
+              FROM {{customers}} WHERE {where} GROUP BY tenure ORDER BY tenure"""
+    return add_rate_ci(wh.query(sql, params))
+
+
+def senior_comparison(
+    wh: Warehouse,
+    filters: EdaFilters | None = None,
+    features: tuple[str, ...] = SENIOR_COMPARISON_FEATURES,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Seniors (65+) against everyone else.
+
+    Returns
+    -------
+    profile : pandas.DataFrame of shape (n_groups, 9)
+        One row per group (``is_senior`` True/False): ``n``, ``churned``, ``churn_rate``
+        and CI, mean ``monthly_charges`` (USD/month), mean ``tenure`` (months), mean
+        ``n_services``.
+    by_feature : pandas.DataFrame
+        ``is_senior``, ``feature``, ``level``, ``n``, ``churned``, ``churn_rate``, CI.
+    """
+    where, params = (filters or EdaFilters()).where()
+    profile_sql = f"""
+        SELECT is_senior, COUNT(*) AS n, SUM(churn_flag) AS churned,
+               AVG(monthly_charges) AS monthly_charges, AVG(tenure) AS tenure,
+               AVG(n_services) AS n_services
+        FROM {{customers}} WHERE {where} GROUP BY is_senior ORDER BY is_senior DESC"""
+    profile = add_rate_ci(wh.query(profile_sql, params))
+    counts = _level_counts(wh, _checked(features, CATEGORICAL_FEATURES), where, params, by="is_senior")
+    by_feature = add_rate_ci(counts)
+    return profile, by_feature.sort_values(["feature", "level", "is_senior"]).reset_index(drop=True)
+
+
+def churn_reasons(wh: Warehouse, filters: EdaFilters | None = None) -> pd.DataFrame:
+    """Churn categories and stated reasons among churned customers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``churn_category``, ``churn_reason``, ``n`` (churned customers), ``share``
+        (fraction of the churned customers in the filter), most frequent first.
+    """
+    where, params = (filters or EdaFilters()).where()
+    sql = f"""SELECT churn_category, COALESCE(churn_reason, 'Unknown') AS churn_reason,
+                     COUNT(*) AS n
+              FROM {{customers}} WHERE {where} AND churn_flag = 1
+              GROUP BY churn_category, churn_reason ORDER BY n DESC, churn_reason"""
+    out = wh.query(sql, params)
+    out["share"] = out["n"] / out["n"].sum() if len(out) else []
+    return out
+
+
+def correlations(
+    wh: Warehouse,
+    filters: EdaFilters | None = None,
+    columns: tuple[str, ...] = CORRELATION_COLUMNS,
+) -> pd.DataFrame:
+    """Pearson correlation matrix of numeric features and the churn flag, computed in SQL.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_columns, n_columns)
+        Symmetric, 1.0 on the diagonal; NaN where a column is constant in the filter.
+    """
+    cols = _checked(columns, CORRELATION_COLUMNS)
+    where, params = (filters or EdaFilters()).where()
+    # One scan of plain sums (means, then centred cross-products): Pearson's r from moments.
+    means = wh.query(
+        "SELECT COUNT(*) AS n, "
+        + ", ".join(f"AVG(CAST({c} AS FLOAT64)) AS m_{i}" for i, c in enumerate(cols))
+        + f" FROM {{customers}} WHERE {where}",
+        params,
+    ).iloc[0]
+    if not means["n"]:
+        return pd.DataFrame(np.full((len(cols), len(cols)), np.nan), index=cols, columns=cols)
+    centred = [f"(CAST({c} AS FLOAT64) - @m_{i})" for i, c in enumerate(cols)]
+    pairs = list(combinations_with_replacement(range(len(cols)), 2))
+    select = ", ".join(f"SUM({centred[i]} * {centred[j]}) AS s_{i}_{j}" for i, j in pairs)
+    mean_params = {f"m_{i}": float(means[f"m_{i}"]) for i in range(len(cols))}
+    row = wh.query(f"SELECT {select} FROM {{customers}} WHERE {where}", {**params, **mean_params}).iloc[0]
+    cov = np.zeros((len(cols), len(cols)))
+    for i, j in pairs:
+        cov[i, j] = cov[j, i] = float(row[f"s_{i}_{j}"])
+    sd = np.sqrt(np.diag(cov))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        matrix = cov / np.outer(sd, sd)
+    matrix[:, sd <= 1e-12 * max(1.0, float(sd.max()))] = np.nan
+    matrix[sd <= 1e-12 * max(1.0, float(sd.max())), :] = np.nan
+    np.fill_diagonal(matrix, 1.0)
+    return pd.DataFrame(matrix, index=cols, columns=cols)
+
+
+def filtered_customers(wh: Warehouse, filters: EdaFilters | None = None, limit: int = 1_000) -> pd.DataFrame:
+    """Return at most ``limit`` filtered customers (all columns), ordered by ``customer_id``."""
+    where, params = (filters or EdaFilters()).where()
+    sql = f"SELECT * FROM {{customers}} WHERE {where} ORDER BY customer_id LIMIT @limit"
+    return wh.query(sql, {**params, "limit": int(limit)})
+
+
+def segment_ids(wh: Warehouse) -> list[int]:
+    """The customer segments present in the warehouse, ascending."""
+    return [int(v) for v in wh.query("SELECT DISTINCT segment FROM {customers} ORDER BY segment")["segment"]]
+
+
+def segment_profile(wh: Warehouse, filters: EdaFilters | None = None) -> pd.DataFrame:
+    """Per stored k-means segment, computed in the warehouse (one scan).
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_segments, 9)
+        ``segment``, ``customers``, ``churn_rate`` (0-1), means of ``monthly_charges``
+        (USD/month), ``total_revenue`` (USD), ``age`` (years), ``n_services``, ``tenure``
+        (months), and ``senior_share`` (0-1): the columns of
+        :func:`churn_core.analytics.segments.profile` without CLV.
+    """
+    where, params = (filters or EdaFilters()).where()
+    sql = f"""
+        SELECT segment, COUNT(*) AS customers, AVG(churn_flag) AS churn_rate,
+               AVG(monthly_charges) AS monthly_charges, AVG(total_revenue) AS total_revenue,
+               AVG(age) AS age, AVG(n_services) AS n_services, AVG(IF(is_senior, 1.0, 0.0)) AS senior_share,
+               AVG(tenure) AS tenure
+        FROM {{customers}} WHERE {where} GROUP BY segment ORDER BY segment"""
+    return wh.query(sql, params)

@@ -1,0 +1,178 @@
+"""Survival analysis of tenure, with lifelines (CLV built on it: :mod:`churn_core.analytics.clv`).
+
+Tenure (months) is the duration and churn the event; customers who stayed are
+right-censored at their current tenure. Covariates never encode the duration itself:
+``total_charges``, ``total_revenue``, ``total_long_distance_charges``,
+``total_extra_data_charges`` and ``total_refunds`` grow roughly as tenure × a monthly
+amount, so a model that used them would "predict" tenure from tenure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from lifelines import CoxPHFitter, KaplanMeierFitter, WeibullAFTFitter
+from lifelines.statistics import multivariate_logrank_test, proportional_hazard_test
+from lifelines.utils import concordance_index
+
+from churn_core.prediction.features import check_no_leakage
+
+#: Groups whose Kaplan–Meier curves the revenue page compares.
+KM_GROUPS: tuple[str, ...] = ("contract", "age_group", "internet_service", "offer")
+
+#: Columns that accumulate over tenure and so encode the duration: never covariates.
+DURATION_ENCODING: tuple[str, ...] = (
+    "tenure", "tenure_band", "total_charges", "total_revenue", "total_long_distance_charges",
+    "total_extra_data_charges", "total_refunds",
+)  # fmt: skip
+SURVIVAL_CATEGORICAL: tuple[str, ...] = (
+    "contract", "internet_service", "payment_method", "online_security", "tech_support", "offer",
+    "paperless_billing", "partner", "dependents", "married", "streaming_tv", "streaming_movies",
+    "unlimited_data", "multiple_lines", "online_backup", "device_protection",
+)  # fmt: skip
+SURVIVAL_NUMERIC: tuple[str, ...] = (
+    "monthly_charges", "age", "number_of_referrals", "avg_monthly_gb_download",
+    "avg_monthly_long_distance_charges", "n_services",
+)  # fmt: skip
+
+
+def kaplan_meier(customers: pd.DataFrame, group: str) -> tuple[pd.DataFrame, float]:
+    """Kaplan–Meier survival curves of tenure per level of ``group``, and a log-rank test.
+
+    Returns
+    -------
+    curves : pandas.DataFrame
+        ``level``, ``month``, ``survival``, ``ci_low``, ``ci_high`` (95 % pointwise CI).
+    p_value : float
+        Multivariate log-rank test that all levels share one survival curve.
+    """
+    rows = []
+    for level, grp in customers.groupby(group, observed=True):
+        kmf = KaplanMeierFitter().fit(grp["tenure"], grp["churn_flag"], label=str(level))
+        ci = kmf.confidence_interval_survival_function_
+        rows.append(
+            pd.DataFrame(
+                {
+                    "level": str(level),
+                    "month": kmf.survival_function_.index.to_numpy(),
+                    "survival": kmf.survival_function_.iloc[:, 0].to_numpy(),
+                    "ci_low": ci.iloc[:, 0].to_numpy(),
+                    "ci_high": ci.iloc[:, 1].to_numpy(),
+                }
+            )
+        )
+    test = multivariate_logrank_test(customers["tenure"], customers[group].astype(str), customers["churn_flag"])
+    return pd.concat(rows, ignore_index=True), float(test.p_value)
+
+
+def design_matrix(customers: pd.DataFrame) -> pd.DataFrame:
+    """Covariates for the survival models: one-hot categories (first level dropped), numbers."""
+    check_no_leakage([*SURVIVAL_CATEGORICAL, *SURVIVAL_NUMERIC])
+    assert not set(DURATION_ENCODING) & {*SURVIVAL_CATEGORICAL, *SURVIVAL_NUMERIC}
+    cats = customers[list(SURVIVAL_CATEGORICAL)].astype(str)
+    levels = {c: sorted(cats[c].unique()) for c in cats}
+    dummies = pd.get_dummies(cats.astype({c: pd.CategoricalDtype(v) for c, v in levels.items()}), drop_first=True)
+    return dummies.astype(float).join(customers[list(SURVIVAL_NUMERIC)].astype(float))
+
+
+class SurvivalModel:
+    """Multivariable survival model of tenure: Cox proportional hazards or Weibull AFT.
+
+    Parameters
+    ----------
+    kind : {"cox", "weibull"}
+        ``lifelines.CoxPHFitter`` or ``lifelines.WeibullAFTFitter``.
+    penalizer : float
+        L2 penalty of the fitter.
+    strata : tuple of str
+        Cox only: categorical covariates to stratify on instead of estimating a
+        proportional effect (the usual remedy when they violate proportional hazards).
+
+    Attributes
+    ----------
+    model_ : lifelines fitter
+    columns_ : list of str
+        Design-matrix columns used in ``fit``.
+    """
+
+    def __init__(self, kind: str = "cox", penalizer: float = 0.01, strata: tuple[str, ...] = ()):
+        self.kind = kind
+        self.penalizer = penalizer
+        self.strata = strata
+
+    def _frame(self, customers: pd.DataFrame) -> pd.DataFrame:
+        X = design_matrix(customers)
+        if self.strata:
+            dropped = [c for c in X if any(c.startswith(f"{s}_") for s in self.strata)]
+            X = X.drop(columns=dropped).join(customers[list(self.strata)].astype(str))
+        X["tenure"] = customers["tenure"].clip(lower=0.5).astype(float)  # tenure 0: joined this month
+        X["churn_flag"] = customers["churn_flag"].astype(int)
+        return X
+
+    def fit(self, customers: pd.DataFrame) -> SurvivalModel:
+        frame = self._frame(customers)
+        self.columns_ = [c for c in frame if c not in ("tenure", "churn_flag")]
+        if self.kind == "cox":
+            self.model_ = CoxPHFitter(penalizer=self.penalizer)
+            self.model_.fit(frame, "tenure", "churn_flag", strata=list(self.strata) or None)
+        elif self.kind == "weibull":
+            if self.strata:
+                raise ValueError("strata are for the Cox model only")
+            self.model_ = WeibullAFTFitter(penalizer=self.penalizer).fit(frame, "tenure", "churn_flag")
+        else:
+            raise ValueError(f"unknown survival model {self.kind!r}")
+        return self
+
+    def concordance(self, customers: pd.DataFrame) -> float:
+        """Harrell's concordance index of the model's risk ranking on ``customers`` (held out)."""
+        frame = self._frame(customers)
+        cox = self.kind == "cox"
+        score = -self.model_.predict_partial_hazard(frame) if cox else self.model_.predict_median(frame)
+        return float(concordance_index(frame["tenure"], score, frame["churn_flag"]))
+
+    def ph_violations(self, customers: pd.DataFrame, alpha: float = 0.01) -> pd.DataFrame:
+        """Covariates whose Schoenfeld-residual test rejects proportional hazards (Cox only)."""
+        test = proportional_hazard_test(self.model_, self._frame(customers), time_transform="rank")
+        summary = test.summary
+        return summary[summary["p"] < alpha].sort_values("p")
+
+    def conditional_survival(self, customers: pd.DataFrame, horizon: int = 60) -> np.ndarray:
+        """``S(t + k | T > t)`` for k = 1..horizon months, t = each customer's current tenure.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers, horizon)
+        """
+        frame = self._frame(customers)
+        tenure = frame["tenure"].to_numpy()
+        wanted = tenure[:, None] + np.arange(0, horizon + 1, dtype=float)[None, :]
+        grid = np.unique(wanted)
+        surv = self.model_.predict_survival_function(frame, times=grid).to_numpy()  # (len(grid), n)
+        rows = np.searchsorted(grid, wanted)  # (n, horizon + 1)
+        values = surv[rows, np.arange(len(frame))[:, None]]
+        out = values[:, 1:] / np.maximum(values[:, :1], 1e-12)
+        return np.clip(out, 0.0, 1.0)
+
+
+def evaluate_models(customers: pd.DataFrame, test_size: float = 0.25, seed: int = 0) -> dict:
+    """Held-out concordance of Cox and Weibull AFT, and the Cox proportional-hazards check.
+
+    Returns
+    -------
+    dict
+        ``cox_c_index``, ``weibull_c_index`` (held out, stratified split),
+        ``ph_violations`` (DataFrame from :meth:`SurvivalModel.ph_violations` on the
+        training part), ``n_train``, ``n_test``.
+    """
+    from sklearn.model_selection import train_test_split
+
+    train, test = train_test_split(customers, test_size=test_size, random_state=seed, stratify=customers["churn_flag"])
+    cox = SurvivalModel("cox").fit(train)
+    weibull = SurvivalModel("weibull").fit(train)
+    return {
+        "cox_c_index": cox.concordance(test),
+        "weibull_c_index": weibull.concordance(test),
+        "ph_violations": cox.ph_violations(train),
+        "n_train": len(train),
+        "n_test": len(test),
+    }

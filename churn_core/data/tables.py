@@ -1,0 +1,193 @@
+"""Declared tables of the warehouse, with BigQuery column types, shared by every backend.
+
+``customers`` is built from the raw IBM file (its columns come from
+:mod:`churn_core.data.schema` and the derived columns of :mod:`churn_core.data.loading`); the other
+tables are created empty and filled by the app and the commands:
+
+* ``scores``      churn probability, risk tier and CLV per customer and scoring run
+* ``model_runs``  one row per training or batch-scoring run
+* ``contacts``    the outreach contact book with per-channel marketing consent
+* ``locations``   KT stores and digital-learning centres with coordinates
+* ``outbox``      the outreach ledger: one row per (campaign, customer, channel)
+
+Types are BigQuery standard SQL names; :data:`DUCKDB_TYPES` maps them to DuckDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+#: BigQuery type -> DuckDB type.
+DUCKDB_TYPES: dict[str, str] = {
+    "STRING": "VARCHAR",
+    "INT64": "BIGINT",
+    "FLOAT64": "DOUBLE",
+    "BOOL": "BOOLEAN",
+    "TIMESTAMP": "TIMESTAMPTZ",
+    "DATE": "DATE",
+}
+#: DuckDB type (as ``information_schema`` spells it) -> BigQuery type.
+FROM_DUCKDB: dict[str, str] = {
+    "VARCHAR": "STRING",
+    "BIGINT": "INT64",
+    "INTEGER": "INT64",
+    "DOUBLE": "FLOAT64",
+    "BOOLEAN": "BOOL",
+    "TIMESTAMP WITH TIME ZONE": "TIMESTAMP",
+    "DATE": "DATE",
+}
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A declared table: name, ``(column, BigQuery type)`` pairs, and what it is for."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    description: str
+
+    @property
+    def names(self) -> list[str]:
+        """Column names in declared order."""
+        return [c for c, _ in self.columns]
+
+    def conform(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Return ``df`` with exactly the declared columns, in order, cast to their types.
+
+        Raises
+        ------
+        ValueError
+            If ``df`` lacks declared columns or has undeclared ones (named in the message).
+        """
+        missing = [c for c in self.names if c not in df.columns]
+        extra = [c for c in df.columns if c not in self.names]
+        if missing or extra:
+            raise ValueError(f"table {self.name!r}: missing columns {missing}, undeclared columns {extra}")
+        out = pd.DataFrame(index=df.index)
+        for col, kind in self.columns:
+            s = df[col]
+            if kind == "STRING":
+                out[col] = s.astype("string")
+            elif kind == "INT64":
+                out[col] = pd.to_numeric(s).astype("Int64")
+            elif kind == "FLOAT64":
+                out[col] = pd.to_numeric(s).astype("float64")
+            elif kind == "BOOL":
+                out[col] = s.astype("boolean")
+            elif kind == "TIMESTAMP":
+                out[col] = pd.to_datetime(s, utc=True).astype("datetime64[us, UTC]")
+            elif kind == "DATE":
+                out[col] = pd.to_datetime(s).dt.date.astype("object")
+            else:  # pragma: no cover - declared types are fixed
+                raise ValueError(f"unknown type {kind}")
+        return out.reset_index(drop=True)
+
+
+def bigquery_type(dtype) -> str:
+    """BigQuery type of a pandas dtype (for tables built from a DataFrame, like ``customers``)."""
+    if pd.api.types.is_bool_dtype(dtype):
+        return "BOOL"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "INT64"
+    if pd.api.types.is_float_dtype(dtype):
+        return "FLOAT64"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "TIMESTAMP"
+    return "STRING"
+
+
+SCORES = TableSpec(
+    "scores",
+    (
+        ("run_id", "STRING"),
+        ("customer_id", "STRING"),
+        ("churn_probability", "FLOAT64"),
+        ("risk_score", "FLOAT64"),
+        ("risk_tier", "STRING"),
+        ("expected_profit_usd", "FLOAT64"),
+        ("clv_usd", "FLOAT64"),
+        ("revenue_at_risk_12m_usd", "FLOAT64"),
+        ("scored_at", "TIMESTAMP"),
+    ),
+    "Batch scores per customer and run (probability 0-1, risk score 0-100, CLV in USD).",
+)
+MODEL_RUNS = TableSpec(
+    "model_runs",
+    (
+        ("run_id", "STRING"),
+        ("kind", "STRING"),
+        ("model_sha256", "STRING"),
+        ("backend", "STRING"),
+        ("started_at", "TIMESTAMP"),
+        ("finished_at", "TIMESTAMP"),
+        ("n_rows", "INT64"),
+        ("status", "STRING"),
+        ("details", "STRING"),
+    ),
+    "One row per batch-scoring run (status running / done / failed, details as JSON).",
+)
+CONTACTS = TableSpec(
+    "contacts",
+    (
+        ("customer_id", "STRING"),
+        ("name", "STRING"),
+        ("phone_e164", "STRING"),
+        ("email", "STRING"),
+        ("sms_consent", "BOOL"),
+        ("sms_consent_date", "DATE"),
+        ("email_consent", "BOOL"),
+        ("email_consent_date", "DATE"),
+        ("night_consent", "BOOL"),
+        ("opted_out", "BOOL"),
+        ("opted_out_date", "DATE"),
+        ("preferred_channel", "STRING"),
+        ("gu", "STRING"),
+        ("is_demo", "BOOL"),
+    ),
+    "Outreach contact book keyed by customer_id, with marketing consent per channel.",
+)
+LOCATIONS = TableSpec(
+    "locations",
+    (
+        ("source", "STRING"),
+        ("place_type", "STRING"),
+        ("name", "STRING"),
+        ("address", "STRING"),
+        ("phone", "STRING"),
+        ("detail_url", "STRING"),
+        ("gu", "STRING"),
+        ("dong", "STRING"),
+        ("lat", "FLOAT64"),
+        ("lon", "FLOAT64"),
+        ("geocode_precision", "STRING"),
+        ("geocoder", "STRING"),
+        ("scraped_at", "STRING"),
+    ),
+    "KT stores, competitor stores and digital-learning centres in Seoul (WGS84 degrees).",
+)
+OUTBOX = TableSpec(
+    "outbox",
+    (
+        ("campaign_id", "STRING"),
+        ("customer_id", "STRING"),
+        ("channel", "STRING"),
+        ("is_control", "BOOL"),
+        ("status", "STRING"),
+        ("reason", "STRING"),
+        ("error_code", "STRING"),
+        ("template_id", "STRING"),
+        ("recipient", "STRING"),
+        ("triggered_by", "STRING"),
+        ("attempts", "INT64"),
+        ("provider_id", "STRING"),
+        ("created_at", "TIMESTAMP"),
+        ("updated_at", "TIMESTAMP"),
+        ("scheduled_for", "TIMESTAMP"),
+    ),
+    "Outreach ledger: at most one row per (campaign_id, customer_id, channel).",
+)
+
+#: Every declared table other than ``customers``, by name.
+TABLES: dict[str, TableSpec] = {t.name: t for t in (SCORES, MODEL_RUNS, CONTACTS, LOCATIONS, OUTBOX)}

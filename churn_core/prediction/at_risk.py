@@ -1,0 +1,95 @@
+"""At-risk seniors: the outreach audience, from stored batch scores or scored on a sample.
+
+The one place that answers "which seniors are at risk?": :func:`at_risk_seniors` scores
+given customers, :func:`at_risk_seniors_from_scores` reads a batch run's ``scores`` table,
+and :func:`at_risk_seniors_in_warehouse` picks between them for the app.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from churn_core.data.customers import customer_sample
+from churn_core.data.loading import SENIOR_AGE
+from churn_core.data.warehouse import Warehouse
+from churn_core.prediction.batch import latest_run
+from churn_core.prediction.business import AT_RISK_TIERS, Economics
+from churn_core.prediction.ensemble import ChurnEnsemble
+from churn_core.prediction.scoring import score_frame
+
+
+def at_risk_seniors(
+    model: ChurnEnsemble,
+    customers: pd.DataFrame,
+    economics: Economics | None = None,
+    tiers: tuple[str, ...] = AT_RISK_TIERS,
+) -> pd.DataFrame:
+    """Seniors (65+) in the given risk tiers, riskiest first: the outreach audience.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        Customers with ``customer_id``, ``age`` and the model features.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`score_frame` columns plus ``age``, sorted by churn probability, descending.
+    """
+    seniors = customers[customers["age"] >= SENIOR_AGE]
+    scored = score_frame(model, seniors, economics).assign(age=seniors["age"].to_numpy())
+    chosen = scored[scored["risk_tier"].isin(tiers)]
+    return chosen.sort_values("churn_probability", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def at_risk_seniors_from_scores(
+    wh: Warehouse, run_id: str, economics: Economics | None = None, tiers: tuple[str, ...] = AT_RISK_TIERS
+) -> pd.DataFrame:
+    """At-risk seniors read from the ``scores`` table of a run (no scoring in the app).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`at_risk_seniors`, riskiest first;
+        ``expected_profit_usd`` and ``contact`` recomputed for ``economics``.
+    """
+    economics = economics or Economics.from_settings()
+    sql = (
+        "SELECT s.customer_id, s.churn_probability, s.risk_score, s.risk_tier, c.monthly_charges, c.age "
+        "FROM {scores} AS s JOIN {customers} AS c ON s.customer_id = c.customer_id "
+        "WHERE s.run_id = @run_id AND c.is_senior AND s.risk_tier IN UNNEST(@tiers) "
+        "ORDER BY s.churn_probability DESC, s.customer_id"
+    )
+    df = wh.query(sql, {"run_id": run_id, "tiers": list(tiers)})
+    profit = economics.expected_profit(df["churn_probability"].to_numpy(), df["monthly_charges"])
+    cols = ["customer_id", "churn_probability", "risk_score", "risk_tier", "expected_profit_usd", "contact"]
+    df = df.assign(expected_profit_usd=profit, contact=profit > 0)
+    return df[[*cols, "monthly_charges", "age"]]
+
+
+def at_risk_seniors_in_warehouse(
+    wh: Warehouse,
+    model: ChurnEnsemble,
+    model_sha256: str,
+    economics: Economics | None = None,
+    sample_rows: int = 20_000,
+) -> pd.DataFrame:
+    """At-risk seniors for the app: from the latest batch run of this model, else scored here.
+
+    Parameters
+    ----------
+    model_sha256 : str
+        SHA-256 of the model file; only a ``churn-studio score`` run of this model is read.
+    sample_rows : int
+        Without such a run, the seniors of the deterministic sample of this many customers
+        (:func:`churn_core.data.customers.customer_sample`) are scored in-process.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`at_risk_seniors`, riskiest first.
+    """
+    run = latest_run(wh, model_sha256)
+    if run is not None:
+        return at_risk_seniors_from_scores(wh, run["run_id"], economics)
+    return at_risk_seniors(model, customer_sample(wh, sample_rows, seniors_only=True), economics)

@@ -1,0 +1,255 @@
+"""Scoring customers with the trained ensemble: one customer, a table, or a large CSV.
+
+A file to score needs only ``customerID`` and the raw columns behind the model features
+(no target, no leakage columns); extra columns are ignored. It is validated with the
+same declared column rules as the training file, chunk by chunk, so a large file
+streams in bounded memory and every problem names its CSV lines.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from churn_core.data.loading import (
+    SERVICE_COLUMNS,
+    DataValidationError,
+    clean_text_cells,
+    decode_csv,
+    validate_with,
+)
+from churn_core.data.schema import BLANK_TOTAL_CHARGES_CHECK, COLUMN_BY_NAME, RAW_SCHEMA, RENAME
+from churn_core.prediction.business import Economics, recommend, risk_score, risk_tier
+from churn_core.prediction.ensemble import ChurnEnsemble
+from churn_core.prediction.explain import EnsembleExplainer, top_drivers_table
+from churn_core.prediction.features import MODEL_FEATURES, feature_frame
+
+#: Raw columns a file to score must have: the ID and the inputs of every model feature.
+SCORING_RAW_COLUMNS: tuple[str, ...] = (
+    "customerID",
+    *(COLUMN_BY_NAME[f].raw for f in MODEL_FEATURES if f != "n_services"),
+)
+_SCORING_SCHEMA = pa.DataFrameSchema(
+    {c: RAW_SCHEMA.columns[c] for c in SCORING_RAW_COLUMNS},
+    checks=[BLANK_TOTAL_CHARGES_CHECK],
+    strict=False,
+    name="customers_to_score",
+)
+
+
+def prepare_for_scoring(raw: pd.DataFrame, source: str = "<upload>") -> pd.DataFrame:
+    """Validate a raw table (text cells) for scoring and add the derived features.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame of shape (n_customers, n_columns)
+        Raw column names, text cells (see :func:`churn_core.data.loading.read_raw_text`).
+        Index ``i`` is CSV line ``i + 2`` (chunks of a large file keep a running index).
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_customers, 1 + n_features)
+        ``customer_id`` and the model features, warehouse names.
+
+    Raises
+    ------
+    DataValidationError
+        Naming every missing column and every invalid cell with its CSV line.
+    """
+    valid = validate_with(_SCORING_SCHEMA, raw, source, SCORING_RAW_COLUMNS)
+    out = valid[list(SCORING_RAW_COLUMNS)].rename(columns=RENAME)
+    # blank only where tenure is 0 (checked above): not billed yet, 0.0 USD as in the warehouse
+    out["total_charges"] = out["total_charges"].fillna(0.0).astype("float64")
+    services = [(out[c] != "No") if c == "internet_service" else (out[c] == "Yes") for c in SERVICE_COLUMNS]
+    out["n_services"] = np.sum(services, axis=0).astype("int64")
+    return out
+
+
+def score_frame(
+    model: ChurnEnsemble,
+    customers: pd.DataFrame,
+    economics: Economics | None = None,
+    explainer: EnsembleExplainer | None = None,
+) -> pd.DataFrame:
+    """Score customers: probability, risk score and tier, expected profit, and (optionally) drivers.
+
+    Parameters
+    ----------
+    model : ChurnEnsemble
+        The fitted ensemble.
+    customers : pandas.DataFrame of shape (n_customers, ...)
+        ``customer_id`` and the model features (warehouse names).
+    economics : Economics, optional
+        Offer assumptions for the expected profit and the contact decision.
+    explainer : EnsembleExplainer, optional
+        When given, adds ``drivers_up``, ``drivers_down`` (feature names, "|"-joined) and
+        ``actions`` (action keys, "|"-joined). Slower: use for small tables.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_customers, 7) or (n_customers, 10)
+        ``customer_id``, ``churn_probability`` (0-1), ``risk_score`` (0-100),
+        ``risk_tier``, ``expected_profit_usd``, ``contact`` (bool: expected profit > 0),
+        ``monthly_charges`` (USD/month) [, ``drivers_up``, ``drivers_down``, ``actions``].
+    """
+    if explainer is not None:
+        return score_and_explain(model, customers, explainer, economics)[0]
+    economics = economics or Economics.from_settings()
+    X = feature_frame(customers, MODEL_FEATURES)
+    proba = model.predict_proba(X)[:, 1]
+    profit = economics.expected_profit(proba, X["monthly_charges"])
+    return pd.DataFrame(
+        {
+            "customer_id": customers["customer_id"].to_numpy(),
+            "churn_probability": proba,
+            "risk_score": risk_score(proba),
+            "risk_tier": risk_tier(proba),
+            "expected_profit_usd": profit,
+            "contact": profit > 0,
+            "monthly_charges": X["monthly_charges"].to_numpy(),
+        }
+    )
+
+
+def score_and_explain(
+    model: ChurnEnsemble,
+    customers: pd.DataFrame,
+    explainer: EnsembleExplainer,
+    economics: Economics | None = None,
+    n_drivers: int = 3,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`score_frame` with drivers and actions, plus the SHAP contributions it used.
+
+    Returns
+    -------
+    scored : pandas.DataFrame of shape (n_customers, 10)
+        As :func:`score_frame` with an explainer.
+    contributions : pandas.DataFrame of shape (n_customers, n_features)
+        Log-odds SHAP contribution of every feature (see :class:`EnsembleExplainer`).
+    """
+    scored = score_frame(model, customers, economics)
+    X = feature_frame(customers, MODEL_FEATURES)
+    contributions = explainer.contributions(X)
+    ups, downs = top_drivers_table(contributions, n_drivers)
+    records = X.to_dict("records")
+    scored["drivers_up"] = ["|".join(up) for up in ups]
+    scored["drivers_down"] = ["|".join(down) for down in downs]
+    scored["actions"] = ["|".join(recommend(rec, set(up))) for rec, up in zip(records, ups, strict=True)]
+    return scored, contributions
+
+
+def score_one(
+    model: ChurnEnsemble, customer: pd.Series, explainer: EnsembleExplainer, economics: Economics | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """One customer (a row with warehouse column names) scored and explained: (scored row, SHAP contributions)."""
+    scored, contributions = score_and_explain(model, pd.DataFrame([customer]), explainer, economics)
+    return scored.iloc[0], contributions.iloc[0]
+
+
+def score_csv(
+    model: ChurnEnsemble,
+    data: bytes,
+    chunk_rows: int = 20_000,
+    economics: Economics | None = None,
+    source: str = "<upload>",
+    explainer: EnsembleExplainer | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Validate and score a whole CSV file (see :func:`score_csv_chunks`), reporting progress.
+
+    Parameters
+    ----------
+    progress : callable(rows_done, rows_estimated), optional
+        Called after each chunk; ``rows_estimated`` counts the file's lines less the header.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_customers, n_score_columns)
+
+    Raises
+    ------
+    DataValidationError
+        If any row breaks the schema (nothing is returned then).
+    """
+    total = max(1, data.count(b"\n") - 1)
+    parts = []
+    for part, done in score_csv_chunks(model, data, chunk_rows, economics, source, explainer):
+        parts.append(part)
+        if progress is not None:
+            progress(done, total)
+    return pd.concat(parts, ignore_index=True)
+
+
+def score_csv_chunks(
+    model: ChurnEnsemble,
+    data: bytes,
+    chunk_rows: int = 100_000,
+    economics: Economics | None = None,
+    source: str = "<upload>",
+    explainer: EnsembleExplainer | None = None,
+) -> Iterator[tuple[pd.DataFrame, int]]:
+    """Validate and score a CSV file chunk by chunk (with drivers and actions if ``explainer`` is given).
+
+    Yields
+    ------
+    scored : pandas.DataFrame
+        The scored chunk (see :func:`score_frame`).
+    rows_done : int
+        Rows scored so far (for a progress bar).
+
+    Raises
+    ------
+    DataValidationError
+        At the first chunk with problems (earlier chunks were already yielded).
+    """
+    text = decode_csv(data, source)
+    try:
+        reader = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, chunksize=chunk_rows)
+        done = 0
+        for chunk in reader:
+            if chunk.empty:
+                continue
+            prepared = prepare_for_scoring(clean_text_cells(chunk), source)
+            done += len(chunk)
+            yield score_frame(model, prepared, economics, explainer), done
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        problem = pd.DataFrame(
+            [{"column": "<file>", "reason": f"not a readable CSV file: {exc}", "lines": [], "examples": []}]
+        )
+        raise DataValidationError(source, problem) from exc
+    if done == 0:
+        problem = pd.DataFrame(
+            [
+                {
+                    "column": "<file>",
+                    "reason": "the file has a header but no data rows",
+                    "lines": [],
+                    "examples": [],
+                }
+            ]
+        )
+        raise DataValidationError(source, problem)
+
+
+#: Features a user may change in the single-customer what-if (their values come from the schema).
+WHAT_IF_FEATURES: tuple[str, ...] = (
+    "contract", "internet_service", "tech_support", "online_security", "payment_method", "offer",
+)  # fmt: skip
+
+
+def what_if_options(feature: str) -> tuple[str, ...]:
+    """The declared values of a what-if feature (:data:`churn_core.data.schema.COLUMNS`).
+
+    Raises
+    ------
+    ValueError
+        If ``feature`` has no declared set of values.
+    """
+    allowed = COLUMN_BY_NAME[feature].allowed
+    if allowed is None:
+        raise ValueError(f"column {feature!r} has no declared set of values")
+    return tuple(allowed)

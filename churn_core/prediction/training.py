@@ -1,0 +1,438 @@
+"""Training, evaluation and persistence of the churn model (artifacts under ``models/``).
+
+Artifacts (all small enough to commit):
+
+- ``churn_ensemble.skops``: the fitted :class:`churn_core.prediction.ensemble.ChurnEnsemble`, saved
+  with skops (no pickle; loading checks every type against an allow-list);
+- ``explainer_background.parquet``: 200 training customers for the linear SHAP explainer;
+- ``model_card.json``: data hash, features, versions, metrics, timing, date;
+- ``leaderboard.csv``: every candidate of the grid, 5×``n_repeats`` repeated CV (3 repeats by
+  default), mean ± std;
+- ``oof_predictions.parquet``: nested out-of-fold ensemble probabilities per customer,
+  for the evaluation plots (ROC, PR, calibration, lift, profit).
+
+:func:`train` runs the steps in order: the card header, :func:`fit_final_model`,
+:func:`evaluate_and_write_oof` (nested 5×``n_repeats`` CV of the ensemble on the extended
+features, and 5×1 on the classic Kaggle columns), :func:`write_leaderboard` and :func:`write_card`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import skops.io as sio
+
+from churn_core.config import MODELS_DIR
+from churn_core.data.loading import file_sha256
+from churn_core.data.schema import LEAKAGE_COLUMNS, TARGET
+from churn_core.escaping import write_csv
+from churn_core.prediction.business import Economics
+from churn_core.prediction.ensemble import ChurnEnsemble
+from churn_core.prediction.features import FEATURE_SETS, MODEL_FEATURES, feature_frame
+from churn_core.prediction.metrics import METRICS
+from churn_core.prediction.model_selection import SEED, CVResult, candidate_grid, cross_validate, cv_splits, leaderboard
+
+MODEL_FILE = "churn_ensemble.skops"
+CARD_FILE = "model_card.json"
+LEADERBOARD_FILE = "leaderboard.csv"
+OOF_FILE = "oof_predictions.parquet"
+BACKGROUND_FILE = "explainer_background.parquet"
+
+#: Types a model file may contain; anything else makes loading fail (skops trust list).
+TRUSTED_PREFIXES: tuple[str, ...] = (
+    "churn_core.", "sklearn.", "imblearn.", "lightgbm.", "xgboost.", "numpy.", "collections.OrderedDict",
+    "builtins.", "scipy.",
+)  # fmt: skip
+LIBRARIES: tuple[str, ...] = (
+    "scikit-learn", "imbalanced-learn", "lightgbm", "xgboost-cpu", "optuna", "shap", "skops", "pandas", "numpy",
+)  # fmt: skip
+
+Progress = Callable[[float, str], None]
+
+
+def _quiet(fraction: float, message: str) -> None:
+    return None
+
+
+N_FOLDS = 5  # outer folds of every cross-validation here
+
+
+@dataclass
+class Bundle:
+    """A loaded model with what the app needs beside it.
+
+    Attributes
+    ----------
+    model : ChurnEnsemble
+        The fitted ensemble.
+    background : pandas.DataFrame of shape (200, n_features)
+        Training customers for the SHAP explainer (the model's feature columns).
+    card : dict
+        The model card (see :func:`train`).
+    """
+
+    model: ChurnEnsemble
+    background: pd.DataFrame
+    card: dict
+
+
+def load_bundle(directory: Path = MODELS_DIR) -> Bundle:
+    """Load the model, explainer background and model card from ``directory``.
+
+    Parameters
+    ----------
+    directory : Path
+        Folder of the artifacts (``models/`` by default).
+
+    Returns
+    -------
+    Bundle
+        The model (set to use every CPU core for inference), its background and its card.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the artifacts are missing (run ``churn-studio train``).
+    TypeError
+        If the model file holds a type outside :data:`TRUSTED_PREFIXES`.
+    """
+    path = Path(directory) / MODEL_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `churn-studio train`")
+    untrusted = sio.get_untrusted_types(file=path)
+    unexpected = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+    if unexpected:
+        raise TypeError(f"{path.name} holds types outside the allow-list: {unexpected}")
+    model = sio.load(path, trusted=untrusted).set_inference_threads(os.cpu_count() or 1)
+    background = pd.read_parquet(Path(directory) / BACKGROUND_FILE)
+    card = json.loads((Path(directory) / CARD_FILE).read_text(encoding="utf-8"))
+    return Bundle(model, background, card)
+
+
+def artifacts_exist(directory: Path = MODELS_DIR) -> bool:
+    """True when :data:`MODEL_FILE`, :data:`BACKGROUND_FILE` and :data:`CARD_FILE` are all in ``directory``.
+
+    Parameters
+    ----------
+    directory : Path
+        Where :func:`load_bundle` would look.
+    """
+    return all((Path(directory) / f).exists() for f in (MODEL_FILE, BACKGROUND_FILE, CARD_FILE))
+
+
+def _summary_dict(result: CVResult) -> dict:
+    s = result.summary()
+    return {
+        group: {m: {"mean": float(s.loc[group, f"{m}_mean"]), "std": float(s.loc[group, f"{m}_std"])} for m in METRICS}
+        for group in ("all", "seniors")
+    }
+
+
+def evaluate_ensemble(
+    customers: pd.DataFrame,
+    features: tuple[str, ...] = MODEL_FEATURES,
+    tune_trials: int = 20,
+    n_repeats: int = 3,
+    threshold: float = 0.5,
+    n_jobs: int = 2,
+) -> CVResult:
+    """Nested repeated 5-fold CV of the whole ensemble (tuning, weights, calibration inside).
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+        Validated customers with the churn target and ``is_senior``.
+    features : tuple of str
+        Feature columns the ensemble uses.
+    tune_trials : int
+        Optuna trials per member, inside each outer training fold (0: default parameters).
+    n_repeats : int
+        Repeats of the stratified 5-fold split (churn × senior strata).
+    threshold : float
+        Churn probability, in [0, 1], above which a customer counts as predicted to churn
+        (for F1, precision and recall).
+    n_jobs : int
+        Outer folds fitted in parallel.
+
+    Returns
+    -------
+    CVResult
+        Out-of-fold probabilities of shape (n_repeats, n_customers) and per-fold metrics.
+    """
+    X = feature_frame(customers, features)
+    y = customers[TARGET].to_numpy()
+    senior = customers["is_senior"].to_numpy()
+    splits = cv_splits(y, senior, N_FOLDS, n_repeats, SEED)
+    model = ChurnEnsemble(features=features, tune_trials=tune_trials)
+    return cross_validate(model, X, y, senior, splits, threshold, "ensemble", n_jobs=n_jobs)
+
+
+def evaluate_grid(
+    customers: pd.DataFrame, threshold: float, n_repeats: int = 3, progress: Progress = _quiet
+) -> pd.DataFrame:
+    """5×``n_repeats`` CV of every candidate of the grid.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+        Validated customers with the churn target and ``is_senior``.
+    threshold : float
+        Churn probability, in [0, 1], above which a customer counts as predicted to churn.
+    n_repeats : int
+        Repeats of the stratified 5-fold split.
+    progress : callable (fraction in [0, 1], message) -> None
+        Called before each candidate.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_candidates, n_columns)
+        The leaderboard: one row per candidate, mean and std of every metric (all customers, seniors).
+    """
+    X = feature_frame(customers)
+    y = customers[TARGET].to_numpy()
+    senior = customers["is_senior"].to_numpy()
+    splits = cv_splits(y, senior, N_FOLDS, n_repeats, SEED)
+    grid = candidate_grid()
+    results = []
+    for i, cand in enumerate(grid):
+        progress(i / len(grid), f"candidate {cand.name}")
+        results.append(cross_validate(cand.pipeline(), X, y, senior, splits, threshold, cand.name))
+    return leaderboard(results)
+
+
+def _previous_evaluation(out_dir: Path) -> dict:
+    """The ``evaluation`` of the card already in ``out_dir`` ({} if there is none)."""
+    path = out_dir / CARD_FILE
+    return json.loads(path.read_text(encoding="utf-8")).get("evaluation", {}) if path.exists() else {}
+
+
+def _model_card_header(
+    customers: pd.DataFrame, raw_csv: Path, economics: Economics, threshold: float, evaluation: dict
+) -> dict:
+    """The model card up to ``evaluation`` (which the later steps may replace): data, features, versions."""
+    return {
+        "model": "ChurnEnsemble: weighted soft voting of LightGBM, XGBoost and logistic regression, "
+        "optuna-tuned, Platt-calibrated",
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "training_data": {
+            "file": raw_csv.name,
+            "sha256": file_sha256(raw_csv),
+            "n_customers": len(customers),
+            "churn_rate": float(customers[TARGET].mean()),
+        },
+        "features": list(MODEL_FEATURES),
+        "excluded_leakage_columns": list(LEAKAGE_COLUMNS),
+        "seed": SEED,
+        "economics": economics.model_dump(),
+        "operating_threshold": threshold,
+        "versions": {"python": platform.python_version(), **{lib: version(lib) for lib in LIBRARIES}},
+        "evaluation": evaluation,
+    }
+
+
+def fit_final_model(customers: pd.DataFrame, out_dir: Path, tune_trials: int = 20, progress: Progress = _quiet) -> dict:
+    """Fit the ensemble on all customers; write it (:data:`MODEL_FILE`) and the explainer background.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+        Validated customers with the churn target; at least 200 of them.
+    out_dir : Path
+        Existing folder for :data:`MODEL_FILE` and :data:`BACKGROUND_FILE` (200 customers drawn
+        with :data:`SEED`, the model's feature columns).
+    tune_trials : int
+        Optuna trials per member (0: default parameters).
+    progress : callable (fraction in [0, 1], message) -> None
+
+    Returns
+    -------
+    dict
+        Model-card entries: ``training_seconds`` (wall-clock seconds of the fit) and ``members``
+        (name, voting weight and tuned parameters of each member).
+    """
+    progress(0.02, "final fit on all customers")
+    X = feature_frame(customers)
+    y = customers[TARGET].to_numpy()
+    start = time.perf_counter()
+    model = ChurnEnsemble(tune_trials=tune_trials).fit(X, y)
+    entries = {
+        "training_seconds": time.perf_counter() - start,
+        "members": [
+            {"name": name, "weight": float(w), "tuned_params": model.tuned_params_.get(name, {})}
+            for (name, _), w in zip(model.members_, model.weights_, strict=True)
+        ],
+    }
+    sio.dump(model, out_dir / MODEL_FILE)
+    X.sample(200, random_state=SEED).to_parquet(out_dir / BACKGROUND_FILE, index=False)
+    return entries
+
+
+def evaluate_and_write_oof(
+    customers: pd.DataFrame,
+    out_dir: Path,
+    threshold: float,
+    tune_trials: int = 20,
+    n_repeats: int = 3,
+    progress: Progress = _quiet,
+) -> dict:
+    """Nested CV of the ensemble on the extended and on the classic features; write :data:`OOF_FILE`.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+        Validated customers with ``customer_id``, the churn target, ``is_senior`` and ``monthly_charges``.
+    out_dir : Path
+        Existing folder for :data:`OOF_FILE`: one row per customer with ``customer_id``, ``churn_flag``,
+        ``is_senior``, ``monthly_charges`` (USD per month), ``proba`` (mean out-of-fold churn
+        probability over the repeats) and ``proba_repeat_0`` … ``proba_repeat_{n_repeats-1}``.
+    threshold : float
+        Churn probability, in [0, 1], for F1, precision and recall.
+    tune_trials : int
+        Optuna trials per member inside each outer training fold.
+    n_repeats : int
+        Repeats of the 5-fold CV on the extended features (the classic-feature variant runs once).
+    progress : callable (fraction in [0, 1], message) -> None
+
+    Returns
+    -------
+    dict
+        The card's ``evaluation``: method, threshold, and mean/std of every metric for all customers
+        and for seniors, on the extended and on the classic features.
+    """
+    n_classic = len(FEATURE_SETS["classic"])
+    progress(0.25, f"nested {N_FOLDS}×{n_repeats} CV of the ensemble (extended features)")
+    result = evaluate_ensemble(customers, tune_trials=tune_trials, n_repeats=n_repeats, threshold=threshold)
+    progress(0.55, f"nested {N_FOLDS}-fold CV of the ensemble ({n_classic} classic features)")
+    classic = evaluate_ensemble(customers, FEATURE_SETS["classic"], tune_trials, n_repeats=1, threshold=threshold)
+    pd.DataFrame(
+        {
+            "customer_id": customers["customer_id"],
+            "churn_flag": customers[TARGET].to_numpy(),
+            "is_senior": customers["is_senior"].to_numpy(),
+            "monthly_charges": customers["monthly_charges"].to_numpy(),
+            "proba": np.nanmean(result.oof, axis=0),
+            **{f"proba_repeat_{i}": result.oof[i] for i in range(result.oof.shape[0])},
+        }
+    ).to_parquet(out_dir / OOF_FILE, index=False)
+    return {
+        "method": f"nested repeated stratified {N_FOLDS}-fold CV ({n_repeats} repeats, stratified on churn x senior); "
+        "optuna tuning, ensemble weights and calibration are fitted inside each outer training fold",
+        "threshold_for_f1_precision_recall": threshold,
+        "extended_features": _summary_dict(result),
+        "classic_features": _summary_dict(classic),
+        "classic_features_method": f"the same nested pipeline on the {n_classic} classic Kaggle columns, "
+        f"{N_FOLDS} folds x 1 repeat",
+    }
+
+
+def write_leaderboard(
+    customers: pd.DataFrame, out_dir: Path, threshold: float, n_repeats: int = 3, progress: Progress = _quiet
+) -> pd.DataFrame:
+    """Run :func:`evaluate_grid` and write its leaderboard to :data:`LEADERBOARD_FILE`.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+        As for :func:`evaluate_grid`.
+    out_dir : Path
+        Existing folder for :data:`LEADERBOARD_FILE`.
+    threshold, n_repeats : float, int
+        As for :func:`evaluate_grid`.
+    progress : callable (fraction in [0, 1], message) -> None
+        Reported from 0.7 to 1.0 (the last step of :func:`train`).
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_candidates, n_columns)
+        The leaderboard as written.
+    """
+    progress(0.7, "candidate leaderboard")
+    board = evaluate_grid(customers, threshold, n_repeats, lambda f, m: progress(0.7 + 0.3 * f, m))
+    write_csv(board, out_dir / LEADERBOARD_FILE)
+    return board
+
+
+def write_card(card: dict, out_dir: Path) -> Path:
+    """Write the model card as indented JSON to ``out_dir /`` :data:`CARD_FILE`.
+
+    Parameters
+    ----------
+    card : dict
+        JSON-serialisable model card.
+    out_dir : Path
+        Existing folder.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    path = out_dir / CARD_FILE
+    path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def train(
+    customers: pd.DataFrame,
+    raw_csv: Path,
+    out_dir: Path = MODELS_DIR,
+    tune_trials: int = 20,
+    evaluate: bool = True,
+    grid: bool = True,
+    n_repeats: int = 3,
+    economics: Economics | None = None,
+    progress: Progress = _quiet,
+) -> dict:
+    """Train the final ensemble on all customers, evaluate it, and write every artifact.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+        Validated customers (see :func:`churn_core.data.loading.load_customers`); at least 200.
+    raw_csv : Path
+        The file ``customers`` came from (its SHA-256 goes into the model card).
+    out_dir : Path
+        Folder of the artifacts (created if missing; ``models/`` by default).
+    tune_trials : int
+        Optuna trials per ensemble member (0: default parameters).
+    evaluate : bool
+        Run the nested 5×``n_repeats`` CV of the ensemble (and the 5×1 CV of the classic-feature
+        variant) and write :data:`OOF_FILE`; otherwise the card keeps the evaluation of the
+        previous card in ``out_dir``, if any.
+    grid : bool
+        Run the candidate leaderboard (the slowest step: about 20 minutes here).
+    n_repeats : int
+        Repeats of the 5-fold CV (evaluation and leaderboard).
+    economics : Economics, optional
+        Offer economics that set the operating threshold (default: from the settings).
+    progress : callable (fraction in [0, 1], message) -> None
+        Told of each step.
+
+    Returns
+    -------
+    dict
+        The model card, as written to :data:`CARD_FILE`.
+    """
+    economics = economics or Economics.from_settings()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    threshold = economics.global_threshold(customers["monthly_charges"])
+    card = _model_card_header(customers, raw_csv, economics, threshold, _previous_evaluation(out_dir))
+    card.update(fit_final_model(customers, out_dir, tune_trials, progress))
+    if evaluate:
+        card["evaluation"] = evaluate_and_write_oof(customers, out_dir, threshold, tune_trials, n_repeats, progress)
+    if grid:
+        write_leaderboard(customers, out_dir, threshold, n_repeats, progress)
+    write_card(card, out_dir)
+    progress(1.0, "done")
+    return card

@@ -1,0 +1,293 @@
+"""Cached data access: the warehouse, queries, models and fitted analytics, keyed by version.
+
+One cache helper, :func:`cached`, runs any :mod:`churn_core` function and keeps its
+result per arguments, per **data version** (the raw file and the warehouse settings)
+and per **model version** (the SHA-256 of the model file), so that a rebuilt warehouse
+or a retrained model is never served from an old entry. Functions whose first parameter
+is ``wh`` get the warehouse passed in. Results that are DataFrames or plain values are
+kept with ``st.cache_data``; fitted models and explainers with ``st.cache_resource``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from churn_core.analytics import clv as clv_lib
+from churn_core.analytics import eda, segments
+from churn_core.config import get_settings
+from churn_core.data import customers as customer_lib
+from churn_core.data.loading import DataValidationError, file_sha256
+from churn_core.data.warehouse import Warehouse
+from churn_core.studio import open_studio_warehouse
+from ui.navigation import tr
+
+
+# -- versions and the one cache helper -------------------------------------------------------
+def data_version() -> str:
+    """Version of the data: the warehouse settings and the raw file's modification time and size."""
+    settings = get_settings()
+    stat = settings.raw_customers_csv.stat()
+    fields = ("warehouse_backend", "warehouse_path", "bigquery_project", "bigquery_dataset")
+    where = "|".join(str(getattr(settings, f)) for f in fields)
+    return f"{hashlib.sha256(where.encode()).hexdigest()[:12]}:{stat.st_mtime_ns}:{stat.st_size}"
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _file_sha256(path: str, mtime_ns: int, size: int) -> str:
+    return file_sha256(path)
+
+
+def model_path() -> Path:
+    """The model file of the settings' ``models_dir``."""
+    from churn_core.prediction.training import MODEL_FILE
+
+    return get_settings().models_dir / MODEL_FILE
+
+
+def model_version() -> str:
+    """SHA-256 of the model file (``"none"`` when there is no model)."""
+    path = model_path()
+    if not path.exists():
+        return "none"
+    stat = path.stat()
+    return _file_sha256(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def _resolve(target: str) -> Callable:
+    module, _, name = target.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _invoke(target: str, args: tuple, kwargs: tuple, wh: Warehouse | None) -> Any:
+    func = _resolve(target)
+    return func(wh, *args, **dict(kwargs)) if wh is not None else func(*args, **dict(kwargs))
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _cached_data(target: str, versions: tuple[str, str], args: tuple, kwargs: tuple, _wh: Warehouse | None) -> Any:
+    return _invoke(target, args, kwargs, _wh)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _cached_resource(target: str, versions: tuple[str, str], args: tuple, kwargs: tuple, _wh: Warehouse | None) -> Any:
+    return _invoke(target, args, kwargs, _wh)
+
+
+def cached(func: Callable, *args: Any, resource: bool = False, **kwargs: Any) -> Any:
+    """Run ``func(*args, **kwargs)`` once per arguments, data version and model version.
+
+    Parameters
+    ----------
+    func : callable
+        A module-level function (its import path is the cache key). If its first
+        parameter is named ``wh``, the warehouse is passed as that argument.
+    resource : bool
+        Keep the result as a shared resource (fitted models, explainers) instead of a
+        copied value.
+    """
+    needs_wh = next(iter(inspect.signature(func).parameters), None) == "wh"
+    versions = (data_version(), model_version())
+    target = f"{func.__module__}:{func.__qualname__}"
+    store = _cached_resource if resource else _cached_data
+    return store(target, versions, args, tuple(sorted(kwargs.items())), warehouse() if needs_wh else None)
+
+
+# -- the warehouse -----------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _warehouse(settings_json: str, version: str) -> Warehouse:
+    wh = open_studio_warehouse(type(get_settings()).model_validate_json(settings_json))
+    wh.ensure_built()
+    return wh
+
+
+def warehouse() -> Warehouse:
+    """Return the shared warehouse (DuckDB or BigQuery, by settings), built on first use.
+
+    A raw file that fails validation stops the page with the list of problems.
+    """
+    try:
+        with st.spinner(tr("app.building_warehouse")):
+            return _warehouse(get_settings().model_dump_json(), data_version())
+    except DataValidationError as exc:
+        st.error(tr("app.data_error"))
+        st.code(str(exc), language=None)
+        st.stop()
+        raise  # unreachable: st.stop() raises
+
+
+# -- customers and EDA ---------------------------------------------------------------------------
+def query(name: str, filters: eda.EdaFilters, **kwargs: Any) -> Any:
+    """Run (or fetch from cache) the EDA query ``churn_core.analytics.eda.<name>`` for ``filters``."""
+    return cached(getattr(eda, name), filters, **kwargs)
+
+
+def query_customers(ids: tuple[str, ...], columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Customers by ID (:func:`churn_core.data.customers.customer_rows`)."""
+    return cached(customer_lib.customer_rows, tuple(ids), columns)
+
+
+def customer_sample(seniors_only: bool = False, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """At most ``max_fit_rows`` customers, a deterministic sample (all of them on the IBM data).
+
+    Pages that fit models or draw per-customer plots use this, never the whole table.
+    """
+    return cached(customer_lib.customer_sample, get_settings().max_fit_rows, seniors_only, columns)
+
+
+def customer_count(seniors_only: bool = False) -> int:
+    """Customers (or seniors) in the warehouse."""
+    return cached(customer_lib.customer_count, seniors_only)
+
+
+def segment_ids() -> list[int]:
+    """The stored k-means segments, ascending."""
+    return cached(eda.segment_ids)
+
+
+# -- churn model -------------------------------------------------------------------------------
+def model_bundle():
+    """The trained churn model, its explainer background and card; stops the page if missing."""
+    from churn_core.prediction.training import load_bundle
+
+    if not model_path().exists():
+        st.error(tr("model.missing"))
+        st.code("make run   # or: .venv/bin/churn-studio train --no-evaluate --no-grid", language="bash")
+        st.stop()
+    return cached(load_bundle, str(get_settings().models_dir), resource=True)
+
+
+def _make_explainer(models_dir: str):
+    from churn_core.prediction.explain import EnsembleExplainer
+    from churn_core.prediction.training import load_bundle
+
+    bundle = load_bundle(Path(models_dir))
+    return EnsembleExplainer(bundle.model, bundle.background)
+
+
+def explainer():
+    """SHAP explainer of the loaded model, rebuilt when the model file changes."""
+    model_bundle()  # stops the page when there is no model
+    return cached(_make_explainer, str(get_settings().models_dir), resource=True)
+
+
+def _read_table(path: str, mtime_ns: int) -> pd.DataFrame:
+    return pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+
+
+def model_table(name: str) -> pd.DataFrame | None:
+    """An evaluation table from ``models/`` (leaderboard CSV or OOF parquet); None if absent.
+
+    Re-read whenever the file changes (its modification time is part of the key).
+    """
+    path = get_settings().models_dir / name
+    if not path.exists():
+        return None
+    return cached(_read_table, str(path), path.stat().st_mtime_ns)
+
+
+def at_risk_senior_scores(economics=None) -> pd.DataFrame:
+    """At-risk seniors (:func:`churn_core.prediction.at_risk.at_risk_seniors_in_warehouse`), per economics."""
+    from churn_core.prediction.business import Economics
+
+    economics = economics or Economics.from_settings()
+    return cached(_at_risk, economics.model_dump_json(), get_settings().max_fit_rows)
+
+
+def _at_risk(wh: Warehouse, economics_json: str, sample_rows: int) -> pd.DataFrame:
+    from churn_core.prediction.at_risk import at_risk_seniors_in_warehouse
+    from churn_core.prediction.business import Economics
+
+    bundle = model_bundle()
+    return at_risk_seniors_in_warehouse(
+        wh, bundle.model, model_version(), Economics.model_validate_json(economics_json), sample_rows
+    )
+
+
+# -- survival, CLV and segments ------------------------------------------------------------------
+# Fitted on the deterministic sample; keyed by its size (and the data version), not by its rows.
+def _fit_survival(wh: Warehouse, sample_rows: int):
+    return clv_lib.fit_survival_and_clv(customer_lib.customer_sample(wh, sample_rows))
+
+
+def _fit_segmenters(wh: Warehouse, sample_rows: int):
+    return segments.fit_segmenters(customer_lib.customer_sample(wh, sample_rows))
+
+
+def _factor_loadings(wh: Warehouse, sample_rows: int) -> pd.DataFrame:
+    return segments.factor_loadings(customer_lib.customer_sample(wh, sample_rows))
+
+
+def survival_results():
+    """(Weibull AFT fitted on :func:`customer_sample`, its CLV table, held-out evaluation)."""
+    with st.spinner(tr("clv.fitting")):
+        return cached(_fit_survival, get_settings().max_fit_rows, resource=True)
+
+
+def segmenters():
+    """(k-means Segmenter of :func:`customer_sample`, Segmenter of its seniors)."""
+    with st.spinner(tr("seg.fitting")):
+        return cached(_fit_segmenters, get_settings().max_fit_rows, resource=True)
+
+
+def factor_loadings() -> pd.DataFrame:
+    """Varimax factor loadings of the service and usage variables of :func:`customer_sample`."""
+    return cached(_factor_loadings, get_settings().max_fit_rows)
+
+
+# -- locations and map -----------------------------------------------------------------------------
+def _locations_csv() -> Path:
+    return get_settings().locations_dir / "locations.csv"
+
+
+def places() -> pd.DataFrame:
+    """The geocoded locations shipped in ``data/locations`` (re-read when the file changes)."""
+    from churn_core.geo import locations
+
+    path = _locations_csv()
+    return cached(_load_places, str(path), path.stat().st_mtime_ns) if path.exists() else locations.load(path)
+
+
+def _load_places(path: str, mtime_ns: int) -> pd.DataFrame:
+    from churn_core.geo import locations
+
+    return locations.load(path)
+
+
+def gu_geojson() -> dict:
+    """Simplified district (구) boundaries as GeoJSON, computed once."""
+    from churn_core.geo.maps import gu_boundaries_geojson
+
+    return cached(gu_boundaries_geojson)
+
+
+def _fit_address_geocoder(path: str, mtime_ns: int):
+    from churn_core.geo import locations
+    from churn_core.geo.geocoding import OfflineGeocoder
+
+    return OfflineGeocoder().fit(locations.load(path)["address"])
+
+
+def address_geocoder():
+    """The offline geocoder fitted on the shipped addresses (road → dong), once per file version."""
+    path = _locations_csv()
+    return cached(_fit_address_geocoder, str(path), path.stat().st_mtime_ns, resource=True)
+
+
+# -- outreach --------------------------------------------------------------------------------------
+def contact_book() -> pd.DataFrame:
+    """The warehouse's contact book; a clearly labelled demo book is stored when it is empty (not cached)."""
+    from churn_core.outreach.contacts import contact_book as book
+
+    seniors = customer_sample(seniors_only=True, columns=("customer_id",))
+    return book(warehouse(), seniors, gus=tuple(sorted(places()["gu"].unique())))

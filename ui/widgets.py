@@ -1,0 +1,105 @@
+"""Widgets used on more than one page: sidebar filters, offer economics, downloads, notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from churn_core.analytics import eda
+from churn_core.config import get_settings
+from churn_core.data.loading import TENURE_MAX_MONTHS
+from churn_core.escaping import csv_bytes
+from churn_core.i18n import value_label
+from ui.data import customer_count, customer_sample, segment_ids
+from ui.navigation import lang, tr
+
+_FILTER_WIDGETS = (
+    ("age_groups", "age_group", "filters.age_group"),
+    ("genders", "gender", "filters.gender"),
+    ("contracts", "contract", "filters.contract"),
+    ("internet_services", "internet_service", "filters.internet_service"),
+    ("payment_methods", "payment_method", "filters.payment_method"),
+    ("offers", "offer", "filters.offer"),
+)
+
+
+def _reset_filters(only_missing: bool = False) -> None:
+    defaults = {f"f_{field}": [] for field, _, _ in _FILTER_WIDGETS}
+    defaults |= {"f_senior_only": False, "f_tenure": (0, TENURE_MAX_MONTHS), "f_segments": []}
+    for key, value in defaults.items():
+        if not only_missing or key not in st.session_state:
+            st.session_state[key] = value
+
+
+def filter_sidebar() -> eda.EdaFilters:
+    """Render the EDA filters in the sidebar and return them (empty selection = all)."""
+    lg = lang()
+    sb = st.sidebar
+    _reset_filters(only_missing=True)
+    sb.header(tr("filters.header"))
+    values: dict[str, Any] = {}
+    senior_only = sb.checkbox(tr("filters.senior_only"), key="f_senior_only")
+    for field, column, label in _FILTER_WIDGETS:
+        values[field] = sb.multiselect(
+            tr(label), eda.allowed_values(column), key=f"f_{field}",
+            format_func=lambda v: value_label(v, lg), placeholder=tr("filters.all"),
+        )  # fmt: skip
+    segments = sb.multiselect(
+        tr("filters.segment"), segment_ids(), key="f_segments",
+        format_func=lambda s: tr("filters.segment_n", n=s), placeholder=tr("filters.all"),
+    )  # fmt: skip
+    low, high = sb.slider(tr("filters.tenure"), 0, TENURE_MAX_MONTHS, key="f_tenure")
+    sb.button(tr("filters.reset"), on_click=_reset_filters)
+    return eda.EdaFilters.from_widgets(senior_only, low, high, tuple(segments), values)
+
+
+def economics_sidebar():
+    """Sidebar inputs of the retention-offer economics (USD); returns an Economics."""
+    from churn_core.prediction.business import Economics
+
+    default = Economics.from_settings()
+    sb = st.sidebar
+    sb.header(tr("model.economics"))
+    cost = sb.number_input(tr("model.offer_cost"), 0.0, 1000.0, default.offer_cost_usd, 5.0, key="econ_cost")
+    success = sb.slider(tr("model.success_rate"), 0.05, 1.0, default.success_rate, 0.05, key="econ_success")
+    months = sb.slider(tr("model.value_months"), 1, 60, int(default.value_months), key="econ_months")
+    return Economics(offer_cost_usd=cost, success_rate=success, value_months=months)
+
+
+def download_csv(df: pd.DataFrame) -> bytes:
+    """A table as a CSV download: UTF-8 with a byte-order mark, formula-like cells neutralised.
+
+    See :func:`churn_core.escaping.csv_bytes` (OWASP CSV injection).
+    """
+    return csv_bytes(df)
+
+
+def sample_page_intro(title_key: str) -> pd.DataFrame:
+    """Title, the public-sample data note and the sample note of a page that fits models; returns the sample."""
+    st.title(tr(title_key))
+    st.info(tr("app.data_note"), icon=":material/info:")
+    customers = customer_sample()
+    sample_note()
+    return customers
+
+
+def sample_note() -> None:
+    """Say so on the page when models and plots use a sample rather than every customer."""
+    total = customer_count()
+    n = min(total, get_settings().max_fit_rows)
+    if n < total:
+        st.caption(tr("app.sample_note", n=f"{n:,}", total=f"{total:,}"))
+
+
+def map_labels() -> dict[str, str]:
+    """UI text used inside the map (layers, legend, popups) in the current language."""
+    from churn_core.geo.geocoding import PRECISIONS
+    from churn_core.geo.maps import LAYERS
+
+    keys = ("legend", "detail", "me", "nearest", "boundaries", "locate")
+    labels = {k: tr(f"map.{k}") for k in keys}
+    labels |= {f"precision_{p}": tr(f"map.precision_{p}") for p in PRECISIONS}
+    labels |= {f"layer.{layer.key}": tr(f"map.layer.{layer.key}") for layer in LAYERS}
+    return labels
