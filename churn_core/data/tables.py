@@ -189,5 +189,20 @@ OUTBOX = TableSpec(
     "Outreach ledger: at most one row per (campaign_id, customer_id, channel).",
 )
 
+CONSENT_EVENTS = TableSpec(
+    "consent_events",
+    (
+        ("customer_id", "STRING"),
+        ("channel", "STRING"),
+        ("event", "STRING"),
+        ("occurred_at", "TIMESTAMP"),
+        ("source", "STRING"),
+        ("evidence", "STRING"),
+        ("recorded_by", "STRING"),
+        ("recorded_at", "TIMESTAMP"),
+    ),
+    "Append-only consent history (정보통신망법 §50): one row per grant or withdrawal, never updated.",
+)
+
 #: Every declared table other than ``customers``, by name.
-TABLES: dict[str, TableSpec] = {t.name: t for t in (SCORES, MODEL_RUNS, CONTACTS, LOCATIONS, OUTBOX)}
+TABLES: dict[str, TableSpec] = {t.name: t for t in (SCORES, MODEL_RUNS, CONTACTS, LOCATIONS, OUTBOX, CONSENT_EVENTS)}

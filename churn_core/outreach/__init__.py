@@ -21,6 +21,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "eligibility",
             "risk_templates",
         ],
+        "consent": ["record_events", "record_opt_out"],
         "contacts": ["ContactImport", "validate_contacts", "demo_contacts", "mobile_e164"],
         "campaigns": [
             "build_audience",
