@@ -27,18 +27,17 @@ c2.metric(
     fmt_pct(k["churn_rate"]),
     help=tr("home.churn_rate_help", churned=fmt_int(k["churned"]), customers=fmt_int(k["customers"])),
 )
-delta_pp = 100 * (k["senior_churn_rate"] - k["other_churn_rate"])
 c3.metric(
     tr("home.senior_churn"),
     fmt_pct(k["senior_churn_rate"]),
-    delta=tr("home.senior_delta", delta=f"{delta_pp:.1f}"),
+    delta=tr("home.senior_delta", delta=f"{k['senior_gap_pp']:.1f}"),
     delta_color="inverse",
     help=tr("home.group_help", n=fmt_int(k["senior_customers"])),
 )
 c4.metric(
     tr("home.mrr_lost"),
     fmt_usd(k["mrr_lost_usd"]),
-    help=tr("home.mrr_lost_help", mrr=fmt_usd(k["mrr_usd"]), share=fmt_pct(k["mrr_lost_usd"] / k["mrr_usd"])),
+    help=tr("home.mrr_lost_help", mrr=fmt_usd(k["mrr_usd"]), share=fmt_pct(k["mrr_lost_share"])),
 )
 st.caption(
     f"{tr('home.other_churn')}: {fmt_pct(k['other_churn_rate'])} "

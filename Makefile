@@ -12,7 +12,7 @@ APT_PACKAGES := chromium chromium-driver fonts-nanum
 BQEMU  := .venv-bqemu
 BQEMU_STAMP := $(BQEMU)/.installed
 
-.PHONY: help setup run test system-deps lint bench bq-emulator
+.PHONY: help setup run api test system-deps lint bench bq-emulator
 .DEFAULT_GOAL := help
 
 help: ## List the targets with what each does (the default goal)
@@ -33,10 +33,14 @@ $(ASSETS): vendor/package.json vendor/package-lock.json $(STAMP)
 
 setup: $(STAMP) $(ASSETS) ## Create .venv (pip, from requirements.lock) and install the map's Leaflet assets
 
-run: setup ## Build the warehouse, train the model if models/ has none, serve the app on 127.0.0.1:8501
+run: setup ## Build the warehouse, train the model if models/ has none, print how to sign in, serve app + API on 127.0.0.1:8501
 	$(BIN)/churn-studio warehouse build
 	$(BIN)/churn-studio train --only-if-missing --no-evaluate --no-grid
-	$(BIN)/streamlit run Home.py
+	$(BIN)/churn-studio demo-accounts
+	$(BIN)/streamlit run app.py
+
+api: setup ## Serve the HTTP API alone (one-click unsubscribe at /optout) on 127.0.0.1:8502; `make run` mounts it at /api
+	$(BIN)/python -m api
 
 # The APT packages not installed yet, asked of dpkg when system-deps runs (all of them where there is no dpkg).
 apt_missing = $(shell for p in $(APT_PACKAGES); do \

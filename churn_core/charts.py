@@ -7,6 +7,7 @@ data or imports Streamlit.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -347,7 +348,7 @@ def km_figure(curves: pd.DataFrame, group: str, p_value: float, lang: str) -> go
     return _pct_axis(fig)
 
 
-def clv_scatter(clv: pd.Series, cltv: pd.Series, corr: float, lang: str) -> go.Figure:
+def clv_scatter(clv: pd.Series | np.ndarray, cltv: pd.Series, corr: float, lang: str) -> go.Figure:
     """Our CLV (USD) against IBM's CLTV score, with their Pearson correlation."""
     fig = go.Figure(
         go.Scattergl(x=cltv, y=clv, mode="markers", marker={"size": 4, "opacity": 0.4, "color": STAY_COLOR})

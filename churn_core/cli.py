@@ -5,6 +5,7 @@ Examples
 ``churn-studio warehouse build``       build the DuckDB warehouse if missing or stale
 ``churn-studio validate FILE.csv``     check a customer file against the schema
 ``churn-studio locations build``       raw lists in data/raw/locations → data/locations (also ``churn-locations build``)
+``churn-studio model manifest``        record the SHA-256 of the artifacts in models/ after a deliberate change
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ warehouse_app = typer.Typer(help="The warehouse (DuckDB by default, BigQuery by 
 app.add_typer(warehouse_app, name="warehouse")
 locations_app = typer.Typer(help="Seoul store and learning-centre locations (the map's table).", no_args_is_help=True)
 app.add_typer(locations_app, name="locations")
+model_app = typer.Typer(help="The churn model's artifacts in models/ (hashes, trusted types).", no_args_is_help=True)
+app.add_typer(model_app, name="model")
 console = Console()
 
 
@@ -70,12 +73,16 @@ def score_command(
     """Score every warehouse customer (churn probability, risk tier, CLV) into the scores table."""
     from churn_core.prediction.batch import score_warehouse
     from churn_core.prediction.business import Economics
-    from churn_core.prediction.training import MODEL_FILE, load_bundle
+    from churn_core.prediction.training import MODEL_FILE, ModelFileError, load_bundle
 
     settings = get_settings()
     wh = open_studio_warehouse(settings)
     wh.ensure_built()
-    bundle = load_bundle(settings.models_dir)
+    try:
+        bundle = load_bundle(settings.models_dir)
+    except ModelFileError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(code=1) from exc
     sha = file_sha256(settings.models_dir / MODEL_FILE)
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} customers"))
     with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
@@ -90,10 +97,23 @@ def score_command(
     )
 
 
+@model_app.command("manifest")
+def model_manifest() -> None:
+    """Record the SHA-256 of every artifact in models/ (only after a deliberate change: the app then loads them)."""
+    import json
+
+    from churn_core.prediction.training import write_manifest
+
+    path = write_manifest(get_settings().models_dir)
+    for name, digest in json.loads(path.read_text(encoding="utf-8"))["sha256"].items():
+        console.print(f"{digest}  {name}")
+    console.print(f"wrote {path}")
+
+
 @app.command("train")
 def train_command(
     trials: Annotated[int, typer.Option(help="Optuna trials per tuned family.")] = 20,
-    evaluate: Annotated[bool, typer.Option(help="Nested 5x3 CV of the ensemble (about 25 min).")] = True,
+    evaluate: Annotated[bool, typer.Option(help="Nested repeated 5-fold CV of the ensemble (about 25 min).")] = True,
     grid: Annotated[bool, typer.Option(help="Leaderboard of the whole candidate grid (about 20 min).")] = True,
     repeats: Annotated[int, typer.Option(help="Repeats of the 5-fold CV.")] = 3,
     only_if_missing: Annotated[bool, typer.Option(help="Do nothing if the artifacts exist.")] = False,
@@ -151,8 +171,26 @@ def user_hash(
     console.print(f"CHURN_STAFF_USERS='{json.dumps(entry)}'", highlight=False, soft_wrap=True)
 
 
-if __name__ == "__main__":
-    app()
+@app.command("demo-accounts")
+def demo_accounts(
+    reset: Annotated[bool, typer.Option(help="Make new passwords even if the demo accounts exist.")] = False,
+) -> None:
+    """Say how to sign in; without configured accounts, make one demo account per role (passwords printed once)."""
+    from churn_core.auth import DEMO_USERS, create_demo_accounts
+
+    settings = get_settings()
+    if settings.staff_users or settings.oidc_roles:
+        console.print("sign in with an account of CHURN_STAFF_USERS or CHURN_OIDC_ROLES (see the README)")
+        return
+    path = settings.demo_accounts_file
+    passwords = create_demo_accounts(path, replace=reset)
+    if passwords is None:
+        console.print(f"demo accounts {', '.join(DEMO_USERS)}: passwords were printed when {path} was made")
+        console.print("forgot them? churn-studio demo-accounts --reset")
+        return
+    console.print(f"[bold]Demo accounts[/bold] (hashes only in {path}; these passwords are shown only now):")
+    for name, password in passwords.items():
+        console.print(f"  {name:15s} {password}   role {DEMO_USERS[name]}", highlight=False)
 
 
 @locations_app.command("build")
@@ -195,3 +233,7 @@ def locations_build(
         wh.replace_table("locations", result.locations)
         console.print(f"loaded into {wh.backend} {wh.location}: locations")
     console.print(f"wrote {paths['locations']}")
+
+
+if __name__ == "__main__":
+    app()

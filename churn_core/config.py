@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT: Path = Path(__file__).resolve().parents[1]
@@ -70,7 +70,23 @@ class Settings(BaseSettings):
         Outreach accounts: ``{"name": {"password_hash": "$argon2id$…", "role": "staff"}}``
         (``churn-studio user-hash``); roles analyst / marketer / staff.
     oidc_roles : dict
-        E-mail address → role for users signed in with Streamlit's OIDC login.
+        E-mail address → role for users signed in with Streamlit's OIDC login (only
+        addresses the provider marks ``email_verified`` get a role).
+    demo_accounts_file : Path
+        Demo accounts made by ``churn-studio demo-accounts`` (Argon2 hashes, git-ignored,
+        mode 0600); used only when ``staff_users`` and ``oidc_roles`` are both empty.
+    public_pages : list of str
+        Pages anyone may open without signing in (page script stems); only aggregate,
+        non-personal pages are allowed (``home``, ``eda``, ``models``, ``map``, ``privacy``).
+        Customer-level parts of them (the EDA table and its download) still need a role.
+    session_idle_minutes : float
+        A signed-in session idle this long is signed out at its next interaction.
+    signin_base_delay_s, signin_max_delay_s : float
+        After n failed sign-ins in a row (per account and per session) the next attempt
+        is refused for ``base × 2^(n−1)`` seconds, at most ``max``.
+    signin_max_failures, signin_lockout_minutes : int, float
+        After this many failures in a row the account (or session) is locked out for this
+        long; each further failure locks it again (per process, see the README).
     sender_name, sender_phone, opt_out_phone, privacy_url : str
         Sender identity required in every advertising message (정보통신망법 제50조).
     twilio_account_sid, twilio_auth_token, twilio_from_number, twilio_messaging_service_sid : str
@@ -80,9 +96,27 @@ class Settings(BaseSettings):
     smtp_host, smtp_port, smtp_username, smtp_password, smtp_from, smtp_starttls
         SMTP server for e-mail; without a host e-mail goes to the outbox only.
     unsubscribe_url : str
-        One-click unsubscribe link put in List-Unsubscribe.
+        The opt-out endpoint: ``/api/optout`` of the app (``make run`` serves ``app.py``, the
+        app with the API mounted), or ``/optout`` of a standalone API (``make api``). Every e-mail's
+        ``List-Unsubscribe`` carries it with a per-recipient signed ``?token=`` (RFC 8058
+        one-click POST; a GET shows a confirmation page). See
+        :mod:`churn_core.outreach.unsubscribe`.
+    unsubscribe_secret : SecretStr, optional
+        Key that signs unsubscribe tokens (at least 32 characters; keep it out of git). Unset:
+        one is generated at first use and kept in ``unsubscribe_secret_file``. Changing it
+        invalidates the links of every e-mail already sent.
+    unsubscribe_secret_file : Path
+        Where the generated key is kept (git-ignored, permissions 0600); back it up with the
+        warehouse, or set ``unsubscribe_secret`` instead.
+    api_host, api_port : str, int
+        Address of the HTTP API (opt-out endpoint): ``127.0.0.1:8502``; put a TLS reverse
+        proxy in front of it to reach it from the internet.
     send_rate_per_s : float
         Upper bound on messages per second within a campaign.
+    sending_timeout_s : float
+        Seconds a ledger row may stay ``sending`` (a provider call under way) before a later
+        send run takes it for a crash and marks it ``failed`` / ``unknown_outcome`` (never
+        resent). Keep it well above the longest provider call with its retries.
     control_share : float
         Default share of each campaign's audience held out as a control group.
     score_chunk_rows : int
@@ -100,6 +134,14 @@ class Settings(BaseSettings):
     max_download_rows : int
         Upper bound on rows in one CSV download, so that a download never loads a
         warehouse of millions of customers into memory.
+    max_upload_mb : int
+        Largest file a user may upload, in MB (MiB, as Streamlit counts): checked by
+        :func:`churn_core.data.uploads.check_upload`; keep Streamlit's
+        ``server.maxUploadSize`` (``.streamlit/config.toml``) the same (the app uses the
+        smaller of the two).
+    max_upload_rows : int
+        Most data rows in one uploaded file (files to score, contact books); a larger
+        file is refused with both numbers, nothing is read further.
     offer_cost_usd, offer_success_rate, customer_value_months : float
         Default economics of a retention offer (USD per contact; share of would-be
         churners kept; months of monthly charges a kept customer is worth). They set the
@@ -127,6 +169,24 @@ class Settings(BaseSettings):
     templates_dir: Path = DATA_DIR / "templates"
     staff_users: dict[str, dict[str, str]] = Field(default_factory=dict)
     oidc_roles: dict[str, str] = Field(default_factory=dict)
+    demo_accounts_file: Path = DATA_DIR / "demo_accounts.json"
+    public_pages: list[str] = Field(default_factory=lambda: ["home", "eda", "models", "map", "privacy"])
+    session_idle_minutes: float = Field(default=30.0, gt=0)
+    signin_base_delay_s: float = Field(default=0.5, ge=0)
+    signin_max_delay_s: float = Field(default=30.0, ge=0)
+    signin_max_failures: int = Field(default=5, gt=0)
+    signin_lockout_minutes: float = Field(default=15.0, ge=0)
+
+    @field_validator("public_pages")
+    @classmethod
+    def _only_aggregate_pages_public(cls, pages: list[str]) -> list[str]:
+        from churn_core.auth import PUBLIC_ELIGIBLE_PAGES
+
+        refused = sorted(set(pages) - PUBLIC_ELIGIBLE_PAGES)
+        if refused:
+            raise ValueError(f"pages with customer-level data cannot be public: {refused}")
+        return pages
+
     sender_name: str = "멀티텔레콤 리텐션팀(데모)"
     sender_phone: str = "02-0000-0000"
     opt_out_phone: str = "080-000-0000"
@@ -142,8 +202,13 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "retention@example.com"
     smtp_starttls: bool = True
-    unsubscribe_url: str = "http://localhost:8501/privacy#opt-out"
+    unsubscribe_url: str = "http://127.0.0.1:8501/api/optout"
+    unsubscribe_secret: SecretStr | None = None
+    unsubscribe_secret_file: Path = DATA_DIR / ".unsubscribe_secret"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8502, gt=0, lt=65536)
     send_rate_per_s: float = Field(default=5.0, gt=0)
+    sending_timeout_s: float = Field(default=600.0, gt=0)
     control_share: float = Field(default=0.1, ge=0, lt=1)
     score_chunk_rows: int = Field(default=100_000, gt=0)
     max_fit_rows: int = Field(default=20_000, gt=100)
@@ -151,6 +216,8 @@ class Settings(BaseSettings):
     default_language: Language = "ko"
     max_table_rows: int = Field(default=1_000, gt=0)
     max_download_rows: int = Field(default=500_000, gt=0)
+    max_upload_mb: int = Field(default=50, gt=0)
+    max_upload_rows: int = Field(default=200_000, gt=0)
     offer_cost_usd: float = Field(default=50.0, ge=0)
     offer_success_rate: float = Field(default=0.3, gt=0, le=1)
     customer_value_months: float = Field(default=12.0, gt=0)

@@ -7,6 +7,8 @@ app, the commands and the tests open the same warehouse.
 
 from __future__ import annotations
 
+import threading
+
 from churn_core.analytics.segments import add_segments
 from churn_core.config import Settings
 from churn_core.data.warehouse import Warehouse, open_warehouse
@@ -24,3 +26,26 @@ def open_studio_warehouse(settings: Settings | None = None) -> Warehouse:
         If BigQuery is selected without a project.
     """
     return open_warehouse(settings, enrich=STUDIO_ENRICH)
+
+
+_SHARED: dict[str, Warehouse] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_warehouse(settings: Settings) -> Warehouse:
+    """The one warehouse object of this process for ``settings`` (opened once, never closed here).
+
+    The Streamlit app and the API routes mounted in the same process (``app.py``) use it, so
+    that they share DuckDB's single read-write connection: DuckDB lets one process at a time
+    hold the file, and an opt-out posted while the app is open must be written at once.
+
+    Raises
+    ------
+    ValueError
+        If BigQuery is selected without a project.
+    """
+    key = settings.model_dump_json()
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = open_studio_warehouse(settings)
+        return _SHARED[key]

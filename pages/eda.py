@@ -7,7 +7,7 @@ from churn_core.analytics import eda
 from churn_core.config import get_settings
 from churn_core.data.schema import COLUMN_BY_NAME
 from churn_core.i18n import feature_label, fmt_int, fmt_pct, value_label
-from ui import download_csv, filter_sidebar, lang, page_setup, page_tabs, query, tr
+from ui import download_button, filter_sidebar, lang, page_setup, page_tabs, query, tr
 
 page_setup("nav.eda", ":material/query_stats:")
 lg = lang()
@@ -111,5 +111,6 @@ if tab["table"].open:
         st.caption(tr("eda.table_caption", shown=fmt_int(shown), n=fmt_int(k["customers"]), max=fmt_int(cap)))
         raw_names = {c: COLUMN_BY_NAME[c].raw for c in rows if c in COLUMN_BY_NAME}
         st.dataframe(rows, hide_index=True, column_config=raw_names)
-        full = query("filtered_customers", filters, limit=cap)
-        st.download_button(tr("eda.download"), download_csv(full), file_name="customers_filtered.csv", mime="text/csv")
+        download_button(
+            tr("eda.download"), lambda: query("filtered_customers", filters, limit=cap), "customers_filtered.csv"
+        )

@@ -3,9 +3,10 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
+from churn_core.escaping import markdown_text
 from churn_core.geo.locations import KT_STORE_TYPES, nearest_kt_and_centres, nearest_rows, precise_share, select
 from churn_core.geo.maps import DEFAULT_LAYERS, LAYERS, build_map, rows_in_layers
-from ui import address_geocoder, download_csv, gu_geojson, lang, map_labels, page_setup, places, tr
+from ui import address_geocoder, download_button, gu_geojson, lang, map_labels, page_setup, places, tr
 
 page_setup("nav.map", ":material/map:")
 st.title(tr("map.title"))
@@ -38,11 +39,12 @@ if mode == "address":
     if address:
         found = address_geocoder().geocode(address)
         if found.precision is None:
-            st.sidebar.warning(tr("map.address_failed", reason=found.reason))
+            st.sidebar.warning(tr("map.address_failed", reason=markdown_text(found.reason)))
         else:
             origin = (found.lat, found.lon)
             precision = tr(f"map.precision_{found.precision}")
-            st.sidebar.caption(tr("map.address_found", gu=found.gu, dong=found.dong or "", precision=precision))
+            gu, dong = markdown_text(found.gu), markdown_text(found.dong)
+            st.sidebar.caption(tr("map.address_found", gu=gu, dong=dong, precision=precision))
 elif mode == "click":
     st.sidebar.caption(tr("map.click_hint"))
     clicked = st.session_state.get("map_clicked")
@@ -96,4 +98,4 @@ else:
             st.dataframe(view, hide_index=True, column_config=config, width="stretch")
     both = nearest_rows(nearest_kt, nearest_centres)
     if both is not None:
-        st.download_button(tr("map.download"), download_csv(both[columns]), "nearest_places.csv", "text/csv")
+        download_button(tr("map.download"), both[columns], "nearest_places.csv", permission=None)

@@ -7,15 +7,15 @@ import streamlit as st
 from churn_core.auth import can
 from churn_core.config import get_settings
 from churn_core.data.loading import SENIOR_AGE_GROUPS
+from churn_core.escaping import markdown_text
 from churn_core.outreach import campaigns as outreach
-from churn_core.outreach import compliance
-from churn_core.outreach.contacts import validate_contacts
+from churn_core.outreach import compliance, consent, contacts
 from churn_core.prediction.business import AT_RISK_TIERS
 from ui import (
     at_risk_senior_scores,
     contact_book,
     customer_sample,
-    download_csv,
+    download_button,
     page_setup,
     places,
     segment_ids,
@@ -23,6 +23,7 @@ from ui import (
     tr,
     warehouse,
 )  # fmt: skip
+from ui.widgets import contacts_from_upload, upload_help
 
 page_setup("nav.outreach", ":material/campaign:")
 st.title(tr("out.title"))
@@ -38,16 +39,23 @@ book = contact_book()
 if book["is_demo"].any():
     st.warning(tr("out.demo_contacts"), icon=":material/science:")
 with st.expander(tr("out.import")):
-    upload = st.file_uploader(tr("out.import_file"), type=["csv"], key="contacts_file")
-    if upload is not None:
-        result = validate_contacts(upload.getvalue(), set(customer_sample(columns=("customer_id",))["customer_id"]))
+    upload = st.file_uploader(tr("out.import_file"), type=["csv"], key="contacts_file", help=upload_help())
+    if upload is not None and (result := contacts_from_upload(upload)) is not None:
         st.write(tr("out.import_summary", n=result.n_rows, ok=len(result.contacts), bad=result.n_rejected))
         if len(result.problems):
             st.dataframe(result.problems, hide_index=True)
-            st.download_button(tr("out.problems_download"), download_csv(result.problems), "contact_problems.csv")
-        if len(result.contacts) and st.button(tr("out.import_confirm"), key="import_confirm"):
-            wh.replace_table("contacts", result.contacts)
-            st.rerun()
+            download_button(tr("out.problems_download"), result.problems, "contact_problems.csv")
+        if len(result.contacts):  # a merge: preview what it changes, then confirm
+            preview = contacts.preview_import(wh, result)
+            st.write(tr("out.import_preview", **preview.counts()))
+            st.dataframe(preview.changes, hide_index=True)
+            if st.button(tr("out.import_confirm"), key="import_confirm"):
+                contacts.apply_import(wh, result, st.session_state["staff_user"])
+                st.rerun()
+with st.expander(tr("out.reconfirm")):
+    st.dataframe(due := consent.reconfirmation_due(wh), hide_index=True)
+    st.caption(tr("out.reconfirm_note", n=len(due), **consent.reconfirmation_terms()))
+    download_button(tr("out.reconfirm_download"), due, "consent_reconfirmation_due.csv", key="o_reconfirm_dl")
 
 st.header(tr("out.audience"))
 c1, c2, c3 = st.columns(3)
@@ -55,9 +63,8 @@ channel = c1.selectbox(tr("out.channel"), ("sms", "email"), format_func=lambda c
 tiers = c2.multiselect(tr("out.tiers"), AT_RISK_TIERS[::-1], default=AT_RISK_TIERS[::-1],
                        format_func=lambda t: tr(f"tier.{t}"), key="o_tiers")  # fmt: skip
 ages = c3.multiselect(tr("out.ages"), SENIOR_AGE_GROUPS, key="o_ages", placeholder=tr("filters.all"))
-gus = c1.multiselect(
-    tr("map.gu_filter"), sorted(book["gu"].dropna().unique()), key="o_gus", placeholder=tr("filters.all")
-)
+gus = c1.multiselect(tr("map.gu_filter"), sorted(book["gu"].dropna().unique()), key="o_gus",
+                     placeholder=tr("filters.all"))  # fmt: skip
 segments = c2.multiselect(tr("filters.segment"), segment_ids(), key="o_segments", placeholder=tr("filters.all"))
 consented = c3.checkbox(tr("out.consented_only"), value=True, key="o_consent")
 customers = customer_sample(columns=("customer_id", "age_group", "segment"))
@@ -95,7 +102,7 @@ if choice == AUTO:
     template = compliance.recipient_template(by_tier, shown.loc[who, "risk_tier"])
     st.caption(tr("out.template_auto_note", id=template.template_id))
 preview = compliance.render(template, sender, {"name": shown.loc[who, "name"], **values.get(who, {})})
-st.caption(tr("out.preview", name=shown.loc[who, "name"]))
+st.caption(tr("out.preview", name=markdown_text(shown.loc[who, "name"])))
 st.code((preview["subject"] + "\n\n" if preview["subject"] else "") + preview["body"], language=None, wrap_lines=True)
 
 st.header(tr("out.campaign"))
@@ -108,35 +115,34 @@ control = st.slider(tr("out.control_share"), 0.0, 0.5, settings.control_share, 0
 if st.button(tr("out.plan"), disabled=bool(problems), key="o_plan"):
     tpl_id = compliance.template_id_for_plan(choice, base, edited, settings.templates_dir)
     now = dt.datetime.now(dt.UTC)
-    result = outreach.plan(wh, campaign_id, audience, channel, control, st.session_state["staff_user"], now, tpl_id)
+    result = outreach.plan(wh, campaign_id, audience, channel, control, st.session_state["staff_user"], now, tpl_id,
+                           templates=compliance.load_templates(settings.templates_dir))  # fmt: skip
     st.success(tr("out.planned", **result))
-summary = outreach.dry_run(wh, campaign_id, channel, book, channel_impl.real, dt.datetime.now(dt.UTC))
+summary = outreach.dry_run(wh, campaign_id, channel, book, channel_impl.real, dt.datetime.now(dt.UTC), sender, values,
+                           templates)  # fmt: skip
 if len(summary):
     st.subheader(tr("out.dry_run"))
-    st.dataframe(
-        summary.assign(reason=[tr(f"out.reason_{r}") if r else "" for r in summary["reason"]]), hide_index=True
-    )
+    st.dataframe(summary.assign(reason=[tr(f"out.reason_{r}") if r else "" for r in summary["reason"]]),
+                 hide_index=True)  # fmt: skip
     confirm = st.checkbox(tr("out.confirm", n=int(summary["n"].sum()), campaign=campaign_id), key="o_confirm")
     if st.button(tr("out.send"), type="primary", disabled=not confirm or bool(problems), key="o_send"):
-        bar = st.progress(0.0, tr("out.sending"))
-        options = outreach.SendOptions(rate_per_s=settings.send_rate_per_s)
-        counts = outreach.send(
-            wh, campaign_id, channel_impl, sender, contact_book(), values, options,
-            compliance.load_templates(settings.templates_dir),
-            progress=lambda i, n: bar.progress(i / n, tr("out.sending_n", i=i, n=n)),
-        )  # fmt: skip
-        st.success(tr("out.sent_summary", **counts))
+        bar, options = st.progress(0.0, tr("out.sending")), outreach.SendOptions(rate_per_s=settings.send_rate_per_s)
+        try:  # the campaign's stored text; `templates` only for campaigns planned before texts were stored
+            counts = outreach.send(wh, campaign_id, channel_impl, sender, contact_book(), values, options, templates,
+                                   lambda i, n: bar.progress(i / n, tr("out.sending_n", i=i, n=n)))  # fmt: skip
+            st.success(tr("out.sent_summary", **counts))
+        except outreach.TemplateMissingError as exc:
+            st.error(tr("out.template_missing", campaign=campaign_id, ids=", ".join(exc.template_ids)))
 
 st.header(tr("out.ledger"))
 led = outreach.ledger(wh)
 campaigns = sorted(led["campaign_id"].unique()) if len(led) else []
 chosen = st.multiselect(tr("out.ledger_campaigns"), campaigns, key="o_led_c", placeholder=tr("filters.all"))
-statuses = st.multiselect(
-    tr("out.ledger_status"), list(outreach.STATUSES), key="o_led_s", placeholder=tr("filters.all")
-)
+statuses = st.multiselect(tr("out.ledger_status"), list(outreach.STATUSES), key="o_led_s",
+                          placeholder=tr("filters.all"))  # fmt: skip
 view = led[led["campaign_id"].isin(chosen or campaigns) & led["status"].isin(statuses or outreach.STATUSES)]
 st.dataframe(view, hide_index=True)
-st.download_button(tr("out.ledger_download"), download_csv(view), "outbox_ledger.csv", "text/csv", key="o_led_dl")
+download_button(tr("out.ledger_download"), view, "outbox_ledger.csv", key="o_led_dl")
 for cid in chosen:
     st.subheader(tr("out.effect", campaign=cid))
     st.caption(tr("out.effect_note"))

@@ -9,7 +9,7 @@ from churn_core.analytics import survival
 from churn_core.i18n import feature_label, fmt_int, fmt_usd
 from ui import (
     at_risk_senior_scores,
-    download_csv,
+    download_button,
     lang,
     page_setup,
     page_tabs,
@@ -57,7 +57,7 @@ if tab["clv"].open:
             charts.clv_scatter(cl.clv_by_customer(clv, customers), customers["cltv"], corr, lg), width="stretch"
         )
         st.caption(tr("clv.compare_caption"))
-        st.download_button(tr("clv.download"), download_csv(clv), "clv.csv", "text/csv")
+        download_button(tr("clv.download"), clv, "clv.csv")
 
 if tab["risk"].open:
     with tab["risk"]:

@@ -4,13 +4,15 @@ import streamlit as st
 
 from churn_core import charts
 from churn_core.data.loading import TENURE_MAX_MONTHS, DataValidationError
+from churn_core.data.uploads import UploadLimitError
+from churn_core.escaping import markdown_text
 from churn_core.i18n import feature_label, fmt_int, fmt_pct, fmt_usd, value_label
-from churn_core.prediction.scoring import WHAT_IF_FEATURES, score_csv, score_one, what_if_options
+from churn_core.prediction.scoring import WHAT_IF_FEATURES, score_one, what_if_options
 from ui import (
     at_risk_senior_scores,
     customer_count,
     customer_sample,
-    download_csv,
+    download_button,
     economics_sidebar,
     explainer,
     lang,
@@ -20,6 +22,8 @@ from ui import (
     query_customers,
     tr,
 )
+from ui.data import scored_upload
+from ui.widgets import upload_help, upload_limit_text
 
 page_setup("nav.scoring", ":material/person_search:")
 lg = lang()
@@ -61,7 +65,9 @@ if tab["single"].open:
         left.plotly_chart(charts.drivers_figure(contributions, customer, lg), width="stretch")
         up = [f for f in scored["drivers_up"].split("|") if f]
         right.markdown(f"**{tr('score.drivers_up')}**")
-        right.markdown("\n".join(f"- {feature_label(f, lg)}: {value_label(customer[f], lg)}" for f in up) or "–")
+        drivers = [f"- {markdown_text(feature_label(f, lg))}: {markdown_text(value_label(customer[f], lg))}"
+                   for f in up]  # fmt: skip
+        right.markdown("\n".join(drivers) or "–")
         right.markdown(f"**{tr('score.actions')}**")
         actions = [a for a in scored["actions"].split("|") if a]
         right.markdown("\n".join(f"- {tr(f'action.{a}')}" for a in actions) or tr("score.no_actions"))
@@ -69,24 +75,19 @@ if tab["single"].open:
 if tab["batch"].open:
     with tab["batch"]:
         st.markdown(tr("score.batch_help"))
-        upload = st.file_uploader(tr("score.upload"), type=["csv"], key="score_upload")
+        upload = st.file_uploader(tr("score.upload"), type=["csv"], key="score_upload", help=upload_help())
         if upload is not None:
-            bar = st.progress(0.0, text=tr("score.scoring"))
-            try:
-                result = score_csv(
-                    model, upload.getvalue(), 20_000, economics, upload.name, explainer(),
-                    progress=lambda done, total: bar.progress(
-                        min(1.0, done / total), text=tr("score.progress", done=fmt_int(done))
-                    ),
-                )  # fmt: skip
+            try:  # validated once per file (SHA-256), scored once per economics: reruns reuse the result
+                result = scored_upload(upload.name, upload.getvalue(), economics)
+            except UploadLimitError as exc:
+                st.error(upload_limit_text(exc))
             except DataValidationError as exc:
                 st.error(tr("score.invalid"))
                 st.dataframe(exc.problems, hide_index=True)
             else:
-                bar.progress(1.0, text=tr("score.progress", done=fmt_int(len(result))))
                 st.success(tr("score.done", n=fmt_int(len(result))))
                 st.dataframe(result.head(1000), hide_index=True)
-                st.download_button(tr("score.download"), download_csv(result), "churn_scores.csv", "text/csv")
+                download_button(tr("score.download"), result, "churn_scores.csv")
 
 if tab["seniors"].open:
     with tab["seniors"]:
@@ -98,4 +99,4 @@ if tab["seniors"].open:
             hide_index=True,
             column_config={"churn_probability": st.column_config.NumberColumn(format="percent")},
         )
-        st.download_button(tr("score.download_seniors"), download_csv(at_risk), "at_risk_seniors.csv", "text/csv")
+        download_button(tr("score.download_seniors"), at_risk, "at_risk_seniors.csv")

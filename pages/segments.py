@@ -8,7 +8,7 @@ from churn_core.analytics import eda
 from churn_core.analytics import segments as sg
 from churn_core.i18n import feature_label, fmt_int
 from ui import (
-    download_csv,
+    download_button,
     factor_loadings,
     lang,
     page_setup,
@@ -51,7 +51,7 @@ if tab["clusters"].open:
         st.dataframe(prof.round(2), hide_index=True, column_config=config)
         st.caption(tr("seg.filter_hint"))
         members = customers[["customer_id", "segment"]]
-        st.download_button(tr("seg.download"), download_csv(members), "segments.csv", "text/csv")
+        download_button(tr("seg.download"), members, "segments.csv")
 
 if tab["seniors"].open:
     with tab["seniors"]:

@@ -4,7 +4,7 @@
 - :mod:`ui.data` — the warehouse and every cached query, model and fitted analysis
   (one cache helper keyed by data version and model version);
 - :mod:`ui.widgets` — sidebar filters, offer economics, downloads, notes, map labels;
-- :mod:`ui.auth` — staff sign-in.
+- :mod:`ui.auth` — sign-in and the role check of every page and download.
 """
 
 from ui.auth import staff_role
@@ -29,7 +29,15 @@ from ui.data import (
     warehouse,
 )
 from ui.navigation import PAGES, lang, page_setup, page_tabs, tr
-from ui.widgets import download_csv, economics_sidebar, filter_sidebar, map_labels, sample_note, sample_page_intro
+from ui.widgets import (
+    download_button,
+    download_csv,
+    economics_sidebar,
+    filter_sidebar,
+    map_labels,
+    sample_note,
+    sample_page_intro,
+)
 
 __all__ = [
     "PAGES",
@@ -39,6 +47,7 @@ __all__ = [
     "contact_book",
     "customer_count",
     "customer_sample",
+    "download_button",
     "download_csv",
     "economics_sidebar",
     "explainer",

@@ -26,7 +26,7 @@ from churn_core.config import get_settings
 from churn_core.data import customers as customer_lib
 from churn_core.data.loading import DataValidationError, file_sha256
 from churn_core.data.warehouse import Warehouse
-from churn_core.studio import open_studio_warehouse
+from churn_core.studio import shared_warehouse
 from ui.navigation import tr
 
 
@@ -84,20 +84,31 @@ def _cached_resource(target: str, versions: tuple[str, str], args: tuple, kwargs
     return _invoke(target, args, kwargs, _wh)
 
 
-def cached(func: Callable, *args: Any, resource: bool = False, **kwargs: Any) -> Any:
-    """Run ``func(*args, **kwargs)`` once per arguments, data version and model version.
+def cached(func: Callable, *args: Any, resource: bool = False, model: bool = False, **kwargs: Any) -> Any:
+    """Run ``func(*args, **kwargs)`` once per arguments and data version (and model version).
 
     Parameters
     ----------
     func : callable
-        A module-level function (its import path is the cache key). If its first
-        parameter is named ``wh``, the warehouse is passed as that argument.
+        A module-level function (its import path is the cache key; not a lambda or a
+        closure). If its first parameter is named ``wh``, the warehouse is passed as that
+        argument.
+    *args, **kwargs
+        Hashable arguments (they are part of the key).
     resource : bool
         Keep the result as a shared resource (fitted models, explainers) instead of a
         copied value.
+    model : bool
+        The result depends on the churn model: a retrained model (another SHA-256 of the
+        model file) gets a new entry. Without it, only the data version counts.
+
+    Returns
+    -------
+    object
+        What ``func`` returns (a copy for values, the shared object for resources).
     """
     needs_wh = next(iter(inspect.signature(func).parameters), None) == "wh"
-    versions = (data_version(), model_version())
+    versions = (data_version(), model_version() if model else "")
     target = f"{func.__module__}:{func.__qualname__}"
     store = _cached_resource if resource else _cached_data
     return store(target, versions, args, tuple(sorted(kwargs.items())), warehouse() if needs_wh else None)
@@ -106,7 +117,7 @@ def cached(func: Callable, *args: Any, resource: bool = False, **kwargs: Any) ->
 # -- the warehouse -----------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
 def _warehouse(settings_json: str, version: str) -> Warehouse:
-    wh = open_studio_warehouse(type(get_settings()).model_validate_json(settings_json))
+    wh = shared_warehouse(type(get_settings()).model_validate_json(settings_json))
     wh.ensure_built()
     return wh
 
@@ -157,28 +168,38 @@ def segment_ids() -> list[int]:
 
 # -- churn model -------------------------------------------------------------------------------
 def model_bundle():
-    """The trained churn model, its explainer background and card; stops the page if missing."""
-    from churn_core.prediction.training import load_bundle
+    """The trained churn model, its explainer background and card.
+
+    Stops the page if the model is missing, or if ``load_bundle`` refuses the files (a hash that
+    differs from ``models/manifest.json``, or a type outside the trusted list): the catalog's words,
+    then the error naming the file and how to rebuild it.
+    """
+    from churn_core.prediction.training import ModelFileError, UntrustedModelError, load_bundle
 
     if not model_path().exists():
         st.error(tr("model.missing"))
         st.code("make run   # or: .venv/bin/churn-studio train --no-evaluate --no-grid", language="bash")
         st.stop()
-    return cached(load_bundle, str(get_settings().models_dir), resource=True)
+    try:
+        return cached(load_bundle, str(get_settings().models_dir), resource=True, model=True)
+    except ModelFileError as exc:
+        st.error(tr("model.untrusted") if isinstance(exc, UntrustedModelError) else tr("model.integrity"))
+        st.code(str(exc), language=None)
+        st.stop()
+        raise  # unreachable: st.stop() raises
 
 
 def _make_explainer(models_dir: str):
     from churn_core.prediction.explain import EnsembleExplainer
-    from churn_core.prediction.training import load_bundle
 
-    bundle = load_bundle(Path(models_dir))
+    bundle = model_bundle()  # the cached, verified bundle of this model version
     return EnsembleExplainer(bundle.model, bundle.background)
 
 
 def explainer():
     """SHAP explainer of the loaded model, rebuilt when the model file changes."""
     model_bundle()  # stops the page when there is no model
-    return cached(_make_explainer, str(get_settings().models_dir), resource=True)
+    return cached(_make_explainer, str(get_settings().models_dir), resource=True, model=True)
 
 
 def _read_table(path: str, mtime_ns: int) -> pd.DataFrame:
@@ -197,52 +218,44 @@ def model_table(name: str) -> pd.DataFrame | None:
 
 
 def at_risk_senior_scores(economics=None) -> pd.DataFrame:
-    """At-risk seniors (:func:`churn_core.prediction.at_risk.at_risk_seniors_in_warehouse`), per economics."""
+    """At-risk seniors, per economics: from the latest ``churn-studio score`` run of this model, else the sample.
+
+    The run is looked up on every call (outside the cache), so a batch run that finishes
+    while the app is open is used from the next rerun on.
+    """
+    from churn_core.prediction.batch import latest_run
     from churn_core.prediction.business import Economics
 
     economics = economics or Economics.from_settings()
-    return cached(_at_risk, economics.model_dump_json(), get_settings().max_fit_rows)
+    run = latest_run(warehouse(), model_version())
+    run_id = None if run is None else str(run["run_id"])
+    return cached(_at_risk, economics.model_dump_json(), get_settings().max_fit_rows, run_id, model=True)
 
 
-def _at_risk(wh: Warehouse, economics_json: str, sample_rows: int) -> pd.DataFrame:
+def _at_risk(wh: Warehouse, economics_json: str, sample_rows: int, run_id: str | None) -> pd.DataFrame:
     from churn_core.prediction.at_risk import at_risk_seniors_in_warehouse
     from churn_core.prediction.business import Economics
 
-    bundle = model_bundle()
-    return at_risk_seniors_in_warehouse(
-        wh, bundle.model, model_version(), Economics.model_validate_json(economics_json), sample_rows
-    )
+    economics = Economics.model_validate_json(economics_json)
+    return at_risk_seniors_in_warehouse(wh, model_bundle().model, run_id, economics, sample_rows)
 
 
 # -- survival, CLV and segments ------------------------------------------------------------------
-# Fitted on the deterministic sample; keyed by its size (and the data version), not by its rows.
-def _fit_survival(wh: Warehouse, sample_rows: int):
-    return clv_lib.fit_survival_and_clv(customer_lib.customer_sample(wh, sample_rows))
-
-
-def _fit_segmenters(wh: Warehouse, sample_rows: int):
-    return segments.fit_segmenters(customer_lib.customer_sample(wh, sample_rows))
-
-
-def _factor_loadings(wh: Warehouse, sample_rows: int) -> pd.DataFrame:
-    return segments.factor_loadings(customer_lib.customer_sample(wh, sample_rows))
-
-
 def survival_results():
     """(Weibull AFT fitted on :func:`customer_sample`, its CLV table, held-out evaluation)."""
     with st.spinner(tr("clv.fitting")):
-        return cached(_fit_survival, get_settings().max_fit_rows, resource=True)
+        return cached(clv_lib.fit_on_sample, get_settings().max_fit_rows, resource=True)
 
 
 def segmenters():
     """(k-means Segmenter of :func:`customer_sample`, Segmenter of its seniors)."""
     with st.spinner(tr("seg.fitting")):
-        return cached(_fit_segmenters, get_settings().max_fit_rows, resource=True)
+        return cached(segments.fit_segmenters_on_sample, get_settings().max_fit_rows, resource=True)
 
 
 def factor_loadings() -> pd.DataFrame:
     """Varimax factor loadings of the service and usage variables of :func:`customer_sample`."""
-    return cached(_factor_loadings, get_settings().max_fit_rows)
+    return cached(segments.factor_loadings_on_sample, get_settings().max_fit_rows)
 
 
 # -- locations and map -----------------------------------------------------------------------------
@@ -252,10 +265,9 @@ def _locations_csv() -> Path:
 
 def places() -> pd.DataFrame:
     """The geocoded locations shipped in ``data/locations`` (re-read when the file changes)."""
-    from churn_core.geo import locations
 
     path = _locations_csv()
-    return cached(_load_places, str(path), path.stat().st_mtime_ns) if path.exists() else locations.load(path)
+    return cached(_load_places, str(path), path.stat().st_mtime_ns)
 
 
 def _load_places(path: str, mtime_ns: int) -> pd.DataFrame:
@@ -282,6 +294,67 @@ def address_geocoder():
     """The offline geocoder fitted on the shipped addresses (road → dong), once per file version."""
     path = _locations_csv()
     return cached(_fit_address_geocoder, str(path), path.stat().st_mtime_ns, resource=True)
+
+
+# -- uploads ---------------------------------------------------------------------------------------
+def upload_limits() -> tuple[int, int]:
+    """(MB, data rows) one upload may have: the settings, and at most Streamlit's ``server.maxUploadSize``."""
+    settings = get_settings()
+    return min(settings.max_upload_mb, int(st.get_option("server.maxUploadSize"))), settings.max_upload_rows
+
+
+def once_per_upload(slot: str, data: bytes, compute: Callable[[], Any], *key: str) -> Any:
+    """``compute()`` run once per upload, not again on every rerun.
+
+    The result is kept in session state under ``slot``, keyed by the SHA-256 of ``data``,
+    the model version and ``key``; only the latest upload per slot is kept (an upload can
+    be large). A :class:`DataValidationError` raised by ``compute`` is kept as well and
+    raised again, so a rerun (a sidebar change, a download click) re-validates neither a
+    good file nor a bad one.
+    """
+    full_key = (hashlib.sha256(data).hexdigest(), model_version(), *key)
+    entry = st.session_state.get(f"_upload_{slot}")
+    if entry is None or entry[0] != full_key:
+        try:
+            entry = (full_key, compute(), None)
+        except DataValidationError as exc:
+            entry = (full_key, None, exc)
+        st.session_state[f"_upload_{slot}"] = entry
+    if entry[2] is not None:
+        raise entry[2].with_traceback(None)
+    return entry[1]
+
+
+def scored_upload(name: str, data: bytes, economics) -> pd.DataFrame:
+    """A CSV of customers to score: limits and schema checked once per file, scored once per economics.
+
+    Raises
+    ------
+    churn_core.data.uploads.UploadLimitError
+        Over the size or row limit (:func:`upload_limits`); nothing is parsed.
+    DataValidationError
+        If a row breaks the schema; nothing is scored.
+    """
+    from churn_core.data.uploads import check_upload
+    from churn_core.i18n import fmt_int
+    from churn_core.prediction.scoring import prepare_csv, score_prepared
+
+    max_mb, max_rows = upload_limits()
+
+    def validate() -> pd.DataFrame:
+        check_upload(data, name, max_mb, max_rows)
+        return prepare_csv(data, source=name)
+
+    prepared = once_per_upload("score_validated", data, validate, f"{max_mb}:{max_rows}")
+
+    def score() -> pd.DataFrame:
+        bar = st.progress(0.0, text=tr("score.scoring"))
+        done = lambda n, total: bar.progress(min(1.0, n / total), text=tr("score.progress", done=fmt_int(n)))  # noqa: E731
+        result = score_prepared(model_bundle().model, prepared, economics, explainer(), progress=done)
+        bar.empty()
+        return result
+
+    return once_per_upload("score_scored", data, score, economics.model_dump_json())
 
 
 # -- outreach --------------------------------------------------------------------------------------

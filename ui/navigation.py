@@ -18,6 +18,7 @@ file names and :func:`page_setup` draws the translated one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import PurePosixPath
 
 import streamlit as st
 
@@ -38,6 +39,13 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/outreach.py", "nav.outreach", ":material/campaign:"),
     ("pages/privacy.py", "nav.privacy", ":material/policy:"),
 )
+
+#: Page name (script stem, lower case: ``"scoring"``) by catalog key of its title.
+PAGE_NAMES: dict[str, str] = {key: PurePosixPath(path).stem.lower() for path, key, _ in PAGES}
+
+#: Tabs showing customer rows on pages that may be public, by catalog prefix: the
+#: permission each needs (its download too). Without it the tab holds the sign-in form.
+CUSTOMER_TABS: dict[str, dict[str, str]] = {"eda": {"table": "read_customers"}}
 
 
 def lang() -> str:
@@ -63,8 +71,20 @@ def language_selector() -> None:
     )  # fmt: skip
 
 
-def page_setup(title_key: str, icon: str) -> None:
-    """Set up a page: browser-tab title, language selector, translated navigation, warehouse caption."""
+def page_setup(title_key: str, icon: str) -> str | None:
+    """Set up a page: browser-tab title, language selector, translated navigation, warehouse caption,
+    and the role check.
+
+    A page that is not public (``CHURN_PUBLIC_PAGES``) and that the session's role may
+    not open shows the sign-in form (or why the role may not) and stops here: nothing
+    of the page runs. Idle sessions are signed out here (see :mod:`ui.auth`).
+
+    Returns
+    -------
+    str or None
+        The signed-in role (None on a public page when nobody is signed in).
+    """
+    from ui.auth import guard_page
     from ui.data import warehouse
 
     st.set_page_config(page_title=tr(title_key), page_icon=icon, layout="wide")
@@ -73,7 +93,40 @@ def page_setup(title_key: str, icon: str) -> None:
         st.sidebar.page_link(path, label=tr(key), icon=page_icon)
     where = warehouse().describe()
     st.sidebar.caption(tr("app.backend", backend=tr(f"app.backend_{where['backend']}"), location=where["location"]))
+    role = guard_page(PAGE_NAMES.get(title_key, title_key.removeprefix("nav.")), title_key)
     st.sidebar.divider()
+    return role
+
+
+class _RoleTab:
+    """A lazy tab that needs a permission: without it, ``open`` is False and the tab
+    holds the sign-in form (or why the role may not see it) instead of its content."""
+
+    def __init__(self, tab, permission: str) -> None:
+        self._tab, self._permission, self._explained = tab, permission, False
+
+    @property
+    def open(self) -> bool | None:
+        from ui.auth import allowed, needs_role
+
+        if not self._tab.open:
+            return self._tab.open
+        if allowed(self._permission):
+            return True
+        if not self._explained:
+            self._explained = True
+            with self._tab:
+                needs_role(self._permission)
+        return False
+
+    def __enter__(self):
+        return self._tab.__enter__()
+
+    def __exit__(self, *exc):
+        return self._tab.__exit__(*exc)
+
+    def __getattr__(self, name: str):
+        return getattr(self._tab, name)
 
 
 def page_tabs(prefix: str, names: Sequence[str], key: str) -> dict:
@@ -85,4 +138,5 @@ def page_tabs(prefix: str, names: Sequence[str], key: str) -> dict:
         By name; test ``tab[name].open`` before drawing into it.
     """
     tabs = st.tabs([tr(f"{prefix}.tab_{n}") for n in names], key=key, on_change="rerun")
-    return dict(zip(names, tabs, strict=True))
+    guarded = CUSTOMER_TABS.get(prefix, {})
+    return {n: _RoleTab(tab, guarded[n]) if n in guarded else tab for n, tab in zip(names, tabs, strict=True)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -76,6 +77,64 @@ def download_csv(df: pd.DataFrame) -> bytes:
     return csv_bytes(df)
 
 
+def download_button(
+    label: str,
+    data: pd.DataFrame | Callable[[], pd.DataFrame],
+    file_name: str,
+    permission: str | None = "download_customers",
+    key: str | None = None,
+) -> bool:
+    """A CSV download button shown only to a role with ``permission``; otherwise a short note.
+
+    Parameters
+    ----------
+    label : str
+        The button's text.
+    data : DataFrame or callable returning one
+        The rows to download (:func:`download_csv` format); a callable is called only when
+        the button is shown, so nothing is queried for a role that may not download.
+    file_name : str
+        Name of the downloaded file.
+    permission : str or None, default "download_customers"
+        Permission of :data:`churn_core.auth.ROLE_PERMISSIONS` the signed-in role needs;
+        None for files without customer data (anyone may download them).
+    key : str, optional
+        Widget key.
+
+    Returns
+    -------
+    bool
+        True if the button was shown.
+    """
+    from ui.auth import allowed
+
+    if not allowed(permission):
+        st.caption(tr("auth.download_needs_role"))
+        return False
+    df = data() if callable(data) else data
+    st.download_button(label, download_csv(df), file_name=file_name, mime="text/csv", key=key)
+    return True
+
+
+def upload_help() -> str:
+    """Help text of a ``file_uploader``: the size and row limits of one upload (:func:`ui.data.upload_limits`)."""
+    from churn_core.i18n import fmt_int
+    from ui.data import upload_limits
+
+    max_mb, max_rows = upload_limits()
+    return tr("upload.limits", mb=fmt_int(max_mb), rows=fmt_int(max_rows))
+
+
+def upload_limit_text(exc) -> str:
+    """The message of an :class:`~churn_core.data.uploads.UploadLimitError`: the limit and the file's size or rows."""
+    from churn_core.data.uploads import MB
+    from churn_core.i18n import fmt_int
+
+    if exc.kind == "size":
+        return tr("upload.too_large", size=f"{exc.actual / MB:,.1f}", mb=fmt_int(exc.limit // MB))
+    return tr("upload.too_many_rows", rows=fmt_int(exc.actual), limit=fmt_int(exc.limit))
+
+
 def sample_page_intro(title_key: str) -> pd.DataFrame:
     """Title, the public-sample data note and the sample note of a page that fits models; returns the sample."""
     st.title(tr(title_key))
@@ -103,3 +162,29 @@ def map_labels() -> dict[str, str]:
     labels |= {f"precision_{p}": tr(f"map.precision_{p}") for p in PRECISIONS}
     labels |= {f"layer.{layer.key}": tr(f"map.layer.{layer.key}") for layer in LAYERS}
     return labels
+
+
+def contacts_from_upload(upload):
+    """An uploaded contact book validated once (size and row limits first, then every row).
+
+    Returns
+    -------
+    churn_core.outreach.contacts.ContactImport or None
+        None when the file is over a limit (the error is shown, naming the limit).
+    """
+    from churn_core.data.uploads import UploadLimitError, check_upload
+    from churn_core.outreach.contacts import validate_contacts
+    from ui.data import once_per_upload
+
+    data = upload.getvalue()
+
+    def validate():
+        check_upload(data, upload.name)
+        known = set(customer_sample(columns=("customer_id",))["customer_id"])
+        return validate_contacts(data, known, source=upload.name)
+
+    try:
+        return once_per_upload("contacts", data, validate)
+    except UploadLimitError as exc:
+        st.error(upload_limit_text(exc))
+        return None

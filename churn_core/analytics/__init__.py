@@ -3,7 +3,7 @@
 Exploratory churn analytics pushed down to the warehouse (:mod:`~churn_core.analytics.eda`),
 tenure survival models (:mod:`~churn_core.analytics.survival`), revenue identity, CLV and
 revenue at risk (:mod:`~churn_core.analytics.clv`), customer segments
-(:mod:`~churn_core.analytics.segments`) and the simulator of a retention offer"s effect on
+(:mod:`~churn_core.analytics.segments`) and the simulator of a retention offer's effect on
 revenue (:mod:`~churn_core.analytics.offer_simulation`; outreach campaigns that actually
 send messages live in :mod:`churn_core.outreach`).
 """
@@ -15,21 +15,57 @@ __getattr__, __dir__, __all__ = lazy.attach(
     submodules=["clv", "eda", "offer_simulation", "segments", "survival"],
     submod_attrs={
         "eda": [
+            "CATEGORICAL_FEATURES",
             "EdaFilters",
-            "kpis",
+            "NUMERIC_FEATURES",
+            "SENIOR_COMPARISON_FEATURES",
+            "add_rate_ci",
+            "allowed_values",
             "churn_by_category",
-            "numeric_histograms",
             "churn_by_tenure",
-            "senior_comparison",
             "churn_reasons",
             "correlations",
+            "feature_spread",
             "filtered_customers",
+            "kpis",
+            "numeric_histograms",
+            "segment_ids",
             "segment_profile",
-            "add_rate_ci",
+            "senior_comparison",
         ],
-        "survival": ["SurvivalModel", "kaplan_meier", "evaluate_models"],
-        "clv": ["CLVAssumptions", "customer_clv", "clv_from_survival", "revenue_identity", "revenue_at_risk_by"],
-        "segments": ["Segmenter", "add_segments", "profile", "factor_loadings", "projection"],
-        "offer_simulation": ["Campaign", "simulate", "break_even_reduction", "sensitivity", "audience"],
+        "survival": ["KM_GROUPS", "SurvivalModel", "evaluate_models", "kaplan_meier"],
+        "clv": [
+            "CLVAssumptions",
+            "RISK_GROUPS",
+            "clv_by_customer",
+            "clv_cltv_correlation",
+            "clv_from_survival",
+            "customer_clv",
+            "fit_on_sample",
+            "identity_breaks",
+            "revenue_at_risk_by",
+            "revenue_identity",
+        ],
+        "segments": [
+            "Segmenter",
+            "add_segments",
+            "factor_labels",
+            "factor_loadings",
+            "factor_loadings_on_sample",
+            "fit_segmenters_on_sample",
+            "profile",
+            "projection",
+            "projection_sample",
+            "segment_clv_means",
+        ],
+        "offer_simulation": [
+            "Campaign",
+            "audience",
+            "audience_options",
+            "break_even_reduction",
+            "evaluate_offer",
+            "sensitivity",
+            "simulate",
+        ],
     },
 )

@@ -135,7 +135,20 @@ def revenue_at_risk_by(clv: pd.DataFrame, customers: pd.DataFrame, column: str) 
 
 
 def identity_breaks(customers: pd.DataFrame, tolerance_usd: float = 1e-6) -> int:
-    """Customers whose ``total_revenue`` differs from the charge identity by more than ``tolerance_usd``."""
+    """Customers whose ``total_revenue`` differs from the charge identity by more than ``tolerance_usd``.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+        Validated customers (charges in USD).
+    tolerance_usd : float
+        Largest residual (USD) still counted as rounding.
+
+    Returns
+    -------
+    int
+        Number of customers breaking :func:`revenue_identity` (11 on the IBM data: the unbilled ones).
+    """
     return int((revenue_identity(customers)["residual"].abs() > tolerance_usd).sum())
 
 
@@ -150,7 +163,20 @@ def clv_by_customer(clv: pd.DataFrame, customers: pd.DataFrame) -> np.ndarray:
 
 
 def clv_cltv_correlation(clv: pd.DataFrame, customers: pd.DataFrame) -> float:
-    """Pearson correlation of our CLV (USD) with IBM's ``cltv`` score, matched by ``customer_id``."""
+    """Pearson correlation of our CLV (USD) with IBM's ``cltv`` score, matched by ``customer_id``.
+
+    Parameters
+    ----------
+    clv : pandas.DataFrame
+        :func:`customer_clv` output (``customer_id``, ``clv_usd``).
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+        Customers with ``customer_id`` and IBM's ``cltv`` (a score, not USD).
+
+    Returns
+    -------
+    float
+        Pearson's r over the customers that have a CLV, in [-1, 1].
+    """
     ours = clv_by_customer(clv, customers)
     keep = ~np.isnan(ours)
     return float(np.corrcoef(ours[keep], customers["cltv"].to_numpy(dtype=float)[keep])[0, 1])
@@ -169,3 +195,22 @@ def fit_survival_and_clv(customers: pd.DataFrame) -> tuple[SurvivalModel, pd.Dat
 
     model = SurvivalModel("weibull").fit(customers)
     return model, customer_clv(model, customers), evaluate_models(customers)
+
+
+def fit_on_sample(wh, sample_rows: int) -> tuple[SurvivalModel, pd.DataFrame, dict]:
+    """:func:`fit_survival_and_clv` on the deterministic sample of at most ``sample_rows`` customers.
+
+    Parameters
+    ----------
+    wh : churn_core.data.warehouse.Warehouse
+    sample_rows : int
+        See :func:`churn_core.data.customers.customer_sample`.
+
+    Returns
+    -------
+    (SurvivalModel, pandas.DataFrame, dict)
+        As :func:`fit_survival_and_clv`.
+    """
+    from churn_core.data.customers import customer_sample
+
+    return fit_survival_and_clv(customer_sample(wh, sample_rows))

@@ -17,8 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from statsmodels.stats.proportion import proportion_confint
 
-from churn_core.data.loading import AGE_GROUPS, TENURE_BANDS, TENURE_MAX_MONTHS
-from churn_core.data.schema import COLUMN_BY_NAME
+from churn_core.data.loading import LEVEL_ORDER, TENURE_MAX_MONTHS, allowed_values
 
 
 class Warehouse(Protocol):
@@ -53,23 +52,6 @@ SENIOR_COMPARISON_FEATURES: tuple[str, ...] = (
     "contract", "internet_service", "payment_method", "tech_support", "online_security",
     "tenure_band", "offer",
 )  # fmt: skip
-
-#: Declared display order of ordinal features; others are sorted by churn rate.
-LEVEL_ORDER: dict[str, tuple[str, ...]] = {
-    "age_group": AGE_GROUPS,
-    "tenure_band": TENURE_BANDS,
-    "contract": ("Month-to-month", "One year", "Two year"),
-}
-
-
-def allowed_values(column: str) -> tuple[str, ...]:
-    """Return the allowed values of a categorical filter column, in display order."""
-    if column in LEVEL_ORDER:
-        return LEVEL_ORDER[column]
-    allowed = COLUMN_BY_NAME[column].allowed
-    if allowed is None:
-        raise ValueError(f"column {column!r} has no declared set of values")
-    return allowed
 
 
 class EdaFilters(BaseModel):
@@ -205,8 +187,9 @@ def kpis(wh: Warehouse, filters: EdaFilters | None = None) -> dict[str, float]:
         ``customers``, ``churned`` (counts), ``churn_rate`` (fraction),
         ``senior_customers``, ``senior_churn_rate``, ``other_customers``,
         ``other_churn_rate``, ``mrr_lost_usd`` (monthly recurring revenue of churned
-        customers, USD/month), ``mrr_usd`` (of all customers, USD/month). Rates are NaN
-        for an empty group.
+        customers, USD/month), ``mrr_usd`` (of all customers, USD/month),
+        ``senior_gap_pp`` (seniors' churn rate minus the others', percentage points) and
+        ``mrr_lost_share`` (``mrr_lost_usd / mrr_usd``). Rates are NaN for an empty group.
     """
     where, params = (filters or EdaFilters()).where()
     sql = f"""
@@ -232,6 +215,8 @@ def kpis(wh: Warehouse, filters: EdaFilters | None = None) -> dict[str, float]:
         "other_churn_rate": ok / on if on else float("nan"),
         "mrr_lost_usd": float(row.mrr_lost_usd),
         "mrr_usd": float(row.mrr_usd),
+        "senior_gap_pp": 100 * (sk / sn - ok / on) if sn and on else float("nan"),
+        "mrr_lost_share": float(row.mrr_lost_usd) / float(row.mrr_usd) if row.mrr_usd else float("nan"),
     }
 
 

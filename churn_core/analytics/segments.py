@@ -175,12 +175,36 @@ def projection(customers: pd.DataFrame, labels, seed: int = SEED) -> pd.DataFram
 
 
 def fit_segmenters(customers: pd.DataFrame) -> tuple[Segmenter, Segmenter]:
-    """(:class:`Segmenter` of all ``customers``, :class:`Segmenter` of the seniors among them)."""
+    """Fit the segmentation of all customers and, separately, of the seniors.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+        Validated customers with ``is_senior``.
+
+    Returns
+    -------
+    (Segmenter, Segmenter)
+        Fitted on every customer, and on the seniors (65+) only.
+    """
     return Segmenter().fit(customers), Segmenter().fit(customers[customers["is_senior"]])
 
 
 def segment_clv_means(clv: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
-    """Mean CLV (USD) per stored ``segment``, matched by ``customer_id``: columns ``segment``, ``clv_usd``."""
+    """Mean CLV (USD) per stored segment, matched by ``customer_id`` (never by row position).
+
+    Parameters
+    ----------
+    clv : pandas.DataFrame
+        ``customer_id``, ``clv_usd`` (USD).
+    customers : pandas.DataFrame
+        ``customer_id``, ``segment``.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_segments, 2)
+        ``segment``, ``clv_usd`` (mean, USD).
+    """
     return (
         clv.merge(customers[["customer_id", "segment"]], on="customer_id")
         .groupby("segment", as_index=False)["clv_usd"]
@@ -189,6 +213,46 @@ def segment_clv_means(clv: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFram
 
 
 def projection_sample(customers: pd.DataFrame, labels, n: int = 3000, seed: int = SEED) -> pd.DataFrame:
-    """:func:`projection` of every customer, of which at most ``n`` rows (a fixed random sample) are kept for a plot."""
+    """:func:`projection` of every customer, of which at most ``n`` rows are kept for a plot.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+    labels : array-like of shape (n_customers,)
+        Segment of each customer.
+    n : int
+        Rows kept (a fixed random sample when there are more; all when fewer).
+
+    Returns
+    -------
+    pandas.DataFrame of shape (min(n, n_customers), 4)
+        ``pc1``, ``pc2``, ``segment``, ``churned``.
+    """
     proj = projection(customers, labels, seed)
     return proj.sample(min(n, len(proj)), random_state=seed) if len(proj) > n else proj
+
+
+def fit_segmenters_on_sample(wh, sample_rows: int) -> tuple[Segmenter, Segmenter]:
+    """:func:`fit_segmenters` on the deterministic sample of at most ``sample_rows`` customers.
+
+    Parameters
+    ----------
+    wh : churn_core.data.warehouse.Warehouse
+    sample_rows : int
+        See :func:`churn_core.data.customers.customer_sample`.
+    """
+    from churn_core.data.customers import customer_sample
+
+    return fit_segmenters(customer_sample(wh, sample_rows))
+
+
+def factor_loadings_on_sample(wh, sample_rows: int) -> pd.DataFrame:
+    """:func:`factor_loadings` of the deterministic sample of at most ``sample_rows`` customers.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_variables, 3)
+    """
+    from churn_core.data.customers import customer_sample
+
+    return factor_loadings(customer_sample(wh, sample_rows))

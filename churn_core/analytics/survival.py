@@ -65,14 +65,40 @@ def kaplan_meier(customers: pd.DataFrame, group: str) -> tuple[pd.DataFrame, flo
     return pd.concat(rows, ignore_index=True), float(test.p_value)
 
 
-def design_matrix(customers: pd.DataFrame) -> pd.DataFrame:
-    """Covariates for the survival models: one-hot categories (first level dropped), numbers."""
+def design_matrix(customers: pd.DataFrame, levels: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """Covariates for the survival models: one-hot categories (first level dropped), numbers.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+    levels : dict of str to list of str, optional
+        The levels of each category seen when the model was fitted (default: those of
+        ``customers``), so that a subset lacking a level gets the same columns.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_customers, n_covariates)
+
+    Raises
+    ------
+    ValueError
+        If ``customers`` holds a level not in ``levels`` (naming column and values).
+    """
     check_no_leakage([*SURVIVAL_CATEGORICAL, *SURVIVAL_NUMERIC])
     assert not set(DURATION_ENCODING) & {*SURVIVAL_CATEGORICAL, *SURVIVAL_NUMERIC}
     cats = customers[list(SURVIVAL_CATEGORICAL)].astype(str)
-    levels = {c: sorted(cats[c].unique()) for c in cats}
+    levels = levels or category_levels(customers)
+    unseen = {c: sorted(set(cats[c]) - set(levels[c])) for c in cats}
+    unseen = {c: v for c, v in unseen.items() if v}
+    if unseen:
+        raise ValueError(f"levels not seen when the survival model was fitted: {unseen}")
     dummies = pd.get_dummies(cats.astype({c: pd.CategoricalDtype(v) for c, v in levels.items()}), drop_first=True)
     return dummies.astype(float).join(customers[list(SURVIVAL_NUMERIC)].astype(float))
+
+
+def category_levels(customers: pd.DataFrame) -> dict[str, list[str]]:
+    """Sorted levels of each survival category in ``customers`` (the design matrix's columns)."""
+    return {c: sorted(customers[c].astype(str).unique()) for c in SURVIVAL_CATEGORICAL}
 
 
 class SurvivalModel:
@@ -91,6 +117,8 @@ class SurvivalModel:
     Attributes
     ----------
     model_ : lifelines fitter
+    levels_ : dict of str to list of str
+        Levels of each category in the training data (predictions use the same columns).
     columns_ : list of str
         Design-matrix columns used in ``fit``.
     """
@@ -101,7 +129,7 @@ class SurvivalModel:
         self.strata = strata
 
     def _frame(self, customers: pd.DataFrame) -> pd.DataFrame:
-        X = design_matrix(customers)
+        X = design_matrix(customers, getattr(self, "levels_", None))
         if self.strata:
             dropped = [c for c in X if any(c.startswith(f"{s}_") for s in self.strata)]
             X = X.drop(columns=dropped).join(customers[list(self.strata)].astype(str))
@@ -110,6 +138,7 @@ class SurvivalModel:
         return X
 
     def fit(self, customers: pd.DataFrame) -> SurvivalModel:
+        self.levels_ = category_levels(customers)
         frame = self._frame(customers)
         self.columns_ = [c for c in frame if c not in ("tenure", "churn_flag")]
         if self.kind == "cox":

@@ -18,7 +18,7 @@ def customer_rows(
     ids: tuple[str, ...] | None = None,
     columns: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
-    """Customers by ID (or all, or all seniors), with the given columns (default: all).
+    """Customers by ID (or every customer), with the given columns (default: all).
 
     Parameters
     ----------

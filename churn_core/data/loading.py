@@ -18,7 +18,7 @@ import pandas as pd
 import pandera.errors as pa_errors
 import pandera.pandas as pa
 
-from churn_core.data.schema import COLUMN_BY_RAW, RAW_COLUMNS, RAW_SCHEMA, RENAME
+from churn_core.data.schema import COLUMN_BY_NAME, COLUMN_BY_RAW, RAW_COLUMNS, RAW_SCHEMA, RENAME
 
 #: Age groups (years), ordered; the last bound is open.
 AGE_GROUPS: tuple[str, ...] = ("<30", "30-39", "40-49", "50-59", "60-64", "65-69", "70-79", "80+")
@@ -32,6 +32,41 @@ _TENURE_EDGES = (-np.inf, 12, 24, 36, 48, 60, 72, np.inf)
 SENIOR_AGE: int = 65
 #: Age groups of seniors (every group starts at or above :data:`SENIOR_AGE`).
 SENIOR_AGE_GROUPS: tuple[str, ...] = ("65-69", "70-79", "80+")
+#: Declared display order of ordinal features; other categorical values keep the schema's order.
+LEVEL_ORDER: dict[str, tuple[str, ...]] = {
+    "age_group": AGE_GROUPS,
+    "tenure_band": TENURE_BANDS,
+    "contract": ("Month-to-month", "One year", "Two year"),
+}
+
+
+def allowed_values(column: str) -> tuple[str, ...]:
+    """The allowed values of a categorical column in display order (:data:`LEVEL_ORDER`, else the schema's).
+
+    Parameters
+    ----------
+    column : str
+        A warehouse column name (derived ``age_group`` and ``tenure_band`` included).
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    ValueError
+        If the column has no declared set of values.
+    KeyError
+        If the column is unknown.
+    """
+    if column in LEVEL_ORDER:
+        return LEVEL_ORDER[column]
+    allowed = COLUMN_BY_NAME[column].allowed
+    if allowed is None:
+        raise ValueError(f"column {column!r} has no declared set of values")
+    return tuple(allowed)
+
+
 #: Columns :func:`add_derived_columns` adds to the validated raw columns.
 DERIVED_COLUMNS: tuple[str, ...] = ("total_charges_was_blank", "is_senior", "age_group", "tenure_band", "n_services")
 #: The k-means segment label the studio's warehouse build adds (:mod:`churn_core.studio`).

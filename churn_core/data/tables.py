@@ -6,9 +6,15 @@ tables are created empty and filled by the app and the commands:
 
 * ``scores``      churn probability, risk tier and CLV per customer and scoring run
 * ``model_runs``  one row per training or batch-scoring run
-* ``contacts``    the outreach contact book with per-channel marketing consent
+* ``contacts``    the outreach contact book: names, addresses, preferred channel (no consent)
 * ``locations``   KT stores and digital-learning centres with coordinates
 * ``outbox``      the outreach ledger: one row per (campaign, customer, channel)
+* ``consent_events``      append-only marketing-consent history (grants and withdrawals)
+* ``campaign_templates``  the message text of each campaign, stored when it is planned
+
+A table may declare a ``key`` (columns that identify a row): DuckDB enforces it with a
+unique index; BigQuery has no enforced constraints, so writers use ``MERGE`` on the key
+(:meth:`churn_core.data.warehouse.Warehouse.merge_rows`).
 
 Types are BigQuery standard SQL names; :data:`DUCKDB_TYPES` maps them to DuckDB.
 """
@@ -42,11 +48,15 @@ FROM_DUCKDB: dict[str, str] = {
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A declared table: name, ``(column, BigQuery type)`` pairs, and what it is for."""
+    """A declared table: name, ``(column, BigQuery type)`` pairs, what it is for, and its key.
+
+    ``key`` names the columns that identify one row (empty: none); see the module docstring.
+    """
 
     name: str
     columns: tuple[tuple[str, str], ...]
     description: str
+    key: tuple[str, ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -135,19 +145,18 @@ CONTACTS = TableSpec(
         ("name", "STRING"),
         ("phone_e164", "STRING"),
         ("email", "STRING"),
-        ("sms_consent", "BOOL"),
-        ("sms_consent_date", "DATE"),
-        ("email_consent", "BOOL"),
-        ("email_consent_date", "DATE"),
-        ("night_consent", "BOOL"),
-        ("opted_out", "BOOL"),
-        ("opted_out_date", "DATE"),
         ("preferred_channel", "STRING"),
         ("gu", "STRING"),
         ("is_demo", "BOOL"),
     ),
-    "Outreach contact book keyed by customer_id, with marketing consent per channel.",
+    "Outreach contact book keyed by customer_id: names and addresses; consent lives in consent_events.",
+    key=("customer_id",),
 )
+#: Consent columns the contact book had before the consent history (migrated to events on first use).
+LEGACY_CONTACT_CONSENT_COLUMNS: tuple[str, ...] = (
+    "sms_consent", "sms_consent_date", "email_consent", "email_consent_date", "night_consent", "opted_out",
+    "opted_out_date",
+)  # fmt: skip
 LOCATIONS = TableSpec(
     "locations",
     (
@@ -187,6 +196,7 @@ OUTBOX = TableSpec(
         ("scheduled_for", "TIMESTAMP"),
     ),
     "Outreach ledger: at most one row per (campaign_id, customer_id, channel).",
+    key=("campaign_id", "customer_id", "channel"),
 )
 
 CONSENT_EVENTS = TableSpec(
@@ -203,6 +213,21 @@ CONSENT_EVENTS = TableSpec(
     ),
     "Append-only consent history (정보통신망법 §50): one row per grant or withdrawal, never updated.",
 )
+CAMPAIGN_TEMPLATES = TableSpec(
+    "campaign_templates",
+    (
+        ("campaign_id", "STRING"),
+        ("channel", "STRING"),
+        ("template_id", "STRING"),
+        ("subject", "STRING"),
+        ("body", "STRING"),
+        ("stored_at", "TIMESTAMP"),
+    ),
+    "The text of every template a campaign uses, stored when it is planned (a resumed campaign needs no file).",
+    key=("campaign_id", "channel", "template_id"),
+)
 
 #: Every declared table other than ``customers``, by name.
-TABLES: dict[str, TableSpec] = {t.name: t for t in (SCORES, MODEL_RUNS, CONTACTS, LOCATIONS, OUTBOX, CONSENT_EVENTS)}
+TABLES: dict[str, TableSpec] = {
+    t.name: t for t in (SCORES, MODEL_RUNS, CONTACTS, LOCATIONS, OUTBOX, CONSENT_EVENTS, CAMPAIGN_TEMPLATES)
+}

@@ -8,13 +8,25 @@ them with sqlglot. Every page and command reaches the data through :class:`Wareh
 * :meth:`Warehouse.query` / :meth:`Warehouse.query_arrow` — a parameterised query;
 * :meth:`Warehouse.iter_batches` — a large result streamed in bounded chunks;
 * :meth:`Warehouse.replace_table` / :meth:`Warehouse.append_rows` — load data;
+* :meth:`Warehouse.merge_rows` — insert rows whose key is new (and optionally update the others);
 * :meth:`Warehouse.execute` — DML (``INSERT``, ``UPDATE``, ``MERGE``);
 * :meth:`Warehouse.schema` — the columns and BigQuery types of a table.
 
 The ``customers`` table is (re)built from the raw CSV when the file's SHA-256 or
 :data:`SCHEMA_VERSION` changes; the rebuild replaces that table only, in one transaction
-(DuckDB) or one load job (BigQuery), so scores, contacts and the outreach ledger survive
-it. :func:`open_warehouse` picks the backend from the settings.
+(DuckDB) or through a staging table (BigQuery), so scores, contacts and the outreach ledger
+survive it. :func:`open_warehouse` picks the backend from the settings.
+
+Safe writes:
+
+* A failed :meth:`~Warehouse.replace_table` never empties the table. DuckDB replaces it in
+  one transaction; BigQuery loads the rows into a staging table first, then swaps it in with
+  one atomic ``CREATE OR REPLACE TABLE … AS SELECT`` and drops the staging table.
+* Declared keys (:attr:`churn_core.data.tables.TableSpec.key`) are a unique index on DuckDB;
+  on BigQuery :meth:`~Warehouse.merge_rows` inserts with ``MERGE … WHEN NOT MATCHED``.
+* DML that loses a race with another writer (BigQuery "Could not serialize access … due to
+  concurrent update", DuckDB "Conflict on update") is retried with random exponential
+  back-off (tenacity), at most :data:`CONFLICT_ATTEMPTS` times; then the error is raised.
 """
 
 from __future__ import annotations
@@ -27,7 +39,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +49,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import sqlglot
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from churn_core.config import Settings, get_settings
 from churn_core.data.loading import file_sha256, load_customers
@@ -47,6 +60,13 @@ SCHEMA_VERSION = "3"
 CUSTOMERS_TABLE = "customers"
 META_TABLE = "_meta"
 
+#: Tries of a statement that loses a write-write race (see the module docstring), and the
+#: back-off multiplier in seconds (random exponential, at most 8 s between tries).
+CONFLICT_ATTEMPTS = 6
+CONFLICT_BACKOFF_S = 0.25
+_BQ_CONFLICT = re.compile(
+    r"could not serialize access|concurrent update|too many dml statements outstanding", re.IGNORECASE
+)
 ProgressFn = Callable[[float, str], None]
 #: A step that adds derived columns to validated customers before they are written
 #: (the studio adds k-means segments, see :func:`churn_core.studio.open_studio_warehouse`).
@@ -87,6 +107,9 @@ class Warehouse(ABC):
     """
 
     backend: str = ""
+    #: Tries and back-off of a statement that conflicts with a concurrent writer.
+    conflict_attempts: int = CONFLICT_ATTEMPTS
+    conflict_backoff_s: float = CONFLICT_BACKOFF_S
 
     def __init__(self, raw_csv: str | Path, enrich: Enrich | None = None):
         self.raw_csv = Path(raw_csv)
@@ -111,18 +134,47 @@ class Warehouse(ABC):
     @abstractmethod
     def _batches(self, sql: str, params: Mapping[str, Any], batch_size: int) -> Iterator[pd.DataFrame]: ...
 
-    @abstractmethod
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int | None:
         """Run a DML or DDL statement (BigQuery dialect, ``{table}`` placeholders).
+
+        A statement that loses a race with a concurrent writer is retried with back-off
+        (at most :attr:`conflict_attempts` tries); a conditional ``UPDATE … WHERE status = …``
+        therefore changes each row in exactly one of the racing processes.
 
         Returns
         -------
         int or None
             Rows changed by an ``INSERT``/``UPDATE``/``DELETE``/``MERGE`` (None for DDL).
+
+        Raises
+        ------
+        duckdb.Error or google.api_core.exceptions.GoogleAPIError
+            If the statement fails, or still conflicts after the last try.
         """
+        rendered, values = self.render(sql), dict(params or {})
+        return self._retrying(lambda: self._execute(rendered, values))
+
+    def _retrying(self, call: Callable[[], Any], merge: bool = False) -> Any:
+        retrying = Retrying(
+            retry=retry_if_exception(lambda exc: self._is_conflict(exc, merge)),
+            stop=stop_after_attempt(self.conflict_attempts),
+            wait=wait_random_exponential(multiplier=self.conflict_backoff_s, max=8),
+            reraise=True,
+        )
+        return retrying(call)
+
+    @abstractmethod
+    def _execute(self, sql: str, params: Mapping[str, Any]) -> int | None: ...
+
+    @abstractmethod
+    def _is_conflict(self, exc: BaseException, merge: bool) -> bool:
+        """True if ``exc`` says the statement lost a race with another writer (worth retrying)."""
 
     @abstractmethod
     def _write(self, name: str, df: pd.DataFrame, types: dict[str, str], replace: bool) -> None: ...
+
+    @abstractmethod
+    def _merge(self, spec: TableSpec, df: pd.DataFrame, update: bool) -> int: ...
 
     @abstractmethod
     def table_exists(self, name: str) -> bool:
@@ -219,6 +271,42 @@ class Warehouse(ABC):
         self._write(name, df, types, replace=True)
         return len(df)
 
+    def merge_rows(self, name: str, data: pd.DataFrame, update: bool = False) -> int:
+        """Insert the rows of ``data`` whose key is not in declared table ``name`` yet.
+
+        The key is :attr:`churn_core.data.tables.TableSpec.key`. A ``MERGE`` on the key (and
+        on DuckDB its unique index) makes this safe against concurrent writers: two callers
+        merging the same rows add each key once. Rows repeated in ``data`` count once (the
+        last wins).
+
+        Parameters
+        ----------
+        name : str
+            A declared table with a key.
+        data : pandas.DataFrame
+            Rows with the declared columns.
+        update : bool
+            Also overwrite the non-key columns of rows whose key exists (an upsert).
+
+        Returns
+        -------
+        int
+            Rows inserted (plus rows updated when ``update``).
+
+        Raises
+        ------
+        ValueError
+            If ``name`` is not a declared table with a key, or ``data`` lacks declared columns.
+        """
+        spec = TABLES.get(name)
+        if spec is None or not spec.key:
+            raise ValueError(f"merge_rows needs a declared table with a key, not {name!r}")
+        df = spec.conform(data)
+        df = df.drop_duplicates(list(spec.key), keep="last").reset_index(drop=True)
+        if df.empty:
+            return 0
+        return self._retrying(lambda: self._merge(spec, df, update), merge=True)
+
     def append_rows(self, name: str, data: pd.DataFrame | str | Path) -> int:
         """Append rows to table ``name`` (created if missing); see :meth:`replace_table`."""
         df, types = self._prepare(name, data)
@@ -236,10 +324,15 @@ class Warehouse(ABC):
         return data.reset_index(drop=True), {c: bigquery_type(t) for c, t in data.dtypes.items()}
 
     def ensure_tables(self) -> None:
-        """Create every declared table that does not exist yet (empty)."""
+        """Create every declared table that does not exist yet (empty), and enforce declared keys."""
         for spec in TABLES.values():
             if not self.table_exists(spec.name):
                 self._create_empty(spec)
+            elif spec.key:
+                self._ensure_key(spec)
+
+    def _ensure_key(self, spec: TableSpec) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Enforce the declared key of an existing table where the backend can (default: nothing)."""
 
     def meta(self) -> dict[str, str]:
         """Build metadata (raw file hash, build time, row count); empty if never built."""
@@ -256,7 +349,18 @@ class Warehouse(ABC):
         meta = self.meta()
         if meta.get("pinned") == "true" and meta.get("schema_version") == SCHEMA_VERSION:
             return True
-        return meta.get("raw_sha256") == file_sha256(self.raw_csv) and meta.get("schema_version") == SCHEMA_VERSION
+        same_code = meta.get("schema_version") == SCHEMA_VERSION and meta.get("enrich", "") == self.enrich_name
+        return same_code and meta.get("raw_sha256") == file_sha256(self.raw_csv)
+
+    @property
+    def enrich_name(self) -> str:
+        """Name of the enrich step (``module:function``; empty without one), recorded in the build metadata.
+
+        A warehouse built without the studio's segments is not current for a studio warehouse.
+        """
+        if self.enrich is None:
+            return ""
+        return f"{getattr(self.enrich, '__module__', '')}:{getattr(self.enrich, '__qualname__', repr(self.enrich))}"
 
     def ensure_built(self, progress: ProgressFn | None = None) -> bool:
         """Build ``customers`` if missing or stale, and create missing declared tables.
@@ -307,6 +411,7 @@ class Warehouse(ABC):
             "raw_sha256": sha,
             "raw_file": self.raw_csv.name,
             "schema_version": SCHEMA_VERSION,
+            "enrich": self.enrich_name,
             "n_customers": str(len(customers)),
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
@@ -433,17 +538,28 @@ class DuckDBWarehouse(Warehouse):
         finally:
             cursor.close()
 
-    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int | None:
+    def _execute(self, sql: str, params: Mapping[str, Any]) -> int | None:
         cursor = self._cursor()
         try:
-            cursor.execute(to_duckdb_sql(self.render(sql)), _duck_params(params or {}))
+            cursor.execute(to_duckdb_sql(sql), _duck_params(params))
             desc = cursor.description
             rows = cursor.fetchall() if desc else []
         finally:
             cursor.close()
-        if rows and desc[0][0] == "Count" and isinstance(rows[0][0], int):
-            return int(rows[0][0])
-        return None
+        return _count(rows, desc)
+
+    def _is_conflict(self, exc: BaseException, merge: bool) -> bool:
+        # Two cursors changing the same rows: "TransactionContext Error: Conflict on update!".
+        # A racing MERGE may instead hit the unique index (at the statement, or at COMMIT: "Failed to
+        # commit: PRIMARY KEY or UNIQUE constraint violation"); its retry then inserts nothing.
+        text = str(exc).lower()
+        if isinstance(exc, duckdb.TransactionException) and "conflict" in text:
+            return True
+        if not merge:
+            return False
+        return isinstance(exc, duckdb.ConstraintException) or (
+            isinstance(exc, duckdb.TransactionException) and "constraint violation" in text
+        )
 
     def _ddl(self, name: str, types: dict[str, str]) -> str:
         cols = ", ".join(f'"{c}" {DUCKDB_TYPES[t]}' for c, t in types.items())
@@ -458,7 +574,8 @@ class DuckDBWarehouse(Warehouse):
             yield cursor
             cursor.execute("COMMIT")
         except BaseException:
-            cursor.execute("ROLLBACK")
+            with suppress(duckdb.TransactionException):  # a failed COMMIT has already ended the transaction
+                cursor.execute("ROLLBACK")
             raise
         finally:
             cursor.close()
@@ -469,13 +586,51 @@ class DuckDBWarehouse(Warehouse):
         try:
             cursor.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM "{view}"')
         finally:
-            cursor.unregister(view)
+            _unregister(cursor, view)
+
+    @staticmethod
+    def _key_index(cursor: duckdb.DuckDBPyConnection, name: str) -> None:
+        spec = TABLES.get(name)
+        if spec is not None and spec.key:
+            cols = ", ".join(f'"{c}"' for c in spec.key)
+            cursor.execute(f'CREATE UNIQUE INDEX IF NOT EXISTS "{name}_key" ON "{name}" ({cols})')
 
     def _write(self, name: str, df: pd.DataFrame, types: dict[str, str], replace: bool) -> None:
         with self._transaction() as cursor:
             if replace or not self._exists(cursor, name):
                 cursor.execute(self._ddl(name, types))
+                self._key_index(cursor, name)
             self._load(cursor, name, df)
+
+    def _merge(self, spec: TableSpec, df: pd.DataFrame, update: bool) -> int:
+        on = " AND ".join(f'T."{k}" = S."{k}"' for k in spec.key)
+        sets = ", ".join(f'"{c}" = S."{c}"' for c in spec.names if c not in spec.key)
+        matched = f"WHEN MATCHED THEN UPDATE SET {sets} " if update and sets else ""
+        view = f"_merge_{threading.get_ident()}"
+        with self._transaction() as cursor:
+            if not self._exists(cursor, spec.name):
+                cursor.execute(self._ddl(spec.name, dict(spec.columns)))
+                self._key_index(cursor, spec.name)
+            cursor.register(view, df)
+            try:
+                cursor.execute(
+                    f'MERGE INTO "{spec.name}" AS T USING "{view}" AS S ON {on} {matched}'
+                    "WHEN NOT MATCHED THEN INSERT BY NAME"
+                )
+                return _count(cursor.fetchall(), cursor.description) or 0
+            finally:
+                _unregister(cursor, view)
+
+    def _ensure_key(self, spec: TableSpec) -> None:
+        cursor = self._cursor()
+        try:
+            self._key_index(cursor, spec.name)
+        except duckdb.ConstraintException as exc:  # an old table holding duplicates: say so, keep working
+            import warnings
+
+            warnings.warn(f"table {spec.name!r} has duplicate keys {spec.key}; not enforced: {exc}", stacklevel=2)
+        finally:
+            cursor.close()
 
     def _write_customers(self, customers: pd.DataFrame, meta: pd.DataFrame) -> None:
         # One transaction for both tables: a crash leaves the old customers and metadata.
@@ -519,11 +674,23 @@ class DuckDBWarehouse(Warehouse):
         return {c: FROM_DUCKDB.get(t, t) for c, t in rows}
 
     def _create_empty(self, spec: TableSpec) -> None:
-        cursor = self._cursor()
-        try:
+        with self._transaction() as cursor:
             cursor.execute(self._ddl(spec.name, dict(spec.columns)).replace("CREATE OR REPLACE", "CREATE"))
-        finally:
-            cursor.close()
+            self._key_index(cursor, spec.name)
+
+
+def _unregister(cursor: duckdb.DuckDBPyConnection, view: str) -> None:
+    """Drop a registered DataFrame view; after a failed statement the aborted transaction refuses
+    (the view dies with the cursor then), and the statement's own error is the one to raise."""
+    with suppress(duckdb.TransactionException):
+        cursor.unregister(view)
+
+
+def _count(rows: list, desc) -> int | None:
+    """Rows changed, from the ``Count`` column DuckDB returns for DML (None for DDL)."""
+    if rows and desc and desc[0][0] == "Count" and isinstance(rows[0][0], int):
+        return int(rows[0][0])
+    return None
 
 
 def _duck_params(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -536,8 +703,10 @@ def _duck_params(params: Mapping[str, Any]) -> dict[str, Any]:
 class BigQueryWarehouse(Warehouse):
     """BigQuery backend (``google-cloud-bigquery`` with ``db-dtypes``).
 
-    Loads use resumable Parquet load jobs into tables created with explicit schemas
-    (``WRITE_TRUNCATE`` is atomic per job). Large results stream page by page; install
+    Loads use resumable Parquet load jobs into tables created with explicit schemas. A
+    replacing load goes to a staging table first and is swapped in by one atomic
+    ``CREATE OR REPLACE TABLE … AS SELECT``: a load that fails (bad rows, a dropped
+    connection, a quota) leaves the old rows. Large results stream page by page; install
     ``google-cloud-bigquery-storage`` to read them through the Storage Read API instead.
 
     Parameters
@@ -625,35 +794,81 @@ class BigQueryWarehouse(Warehouse):
         rows = job.result(page_size=batch_size)
         yield from rows.to_dataframe_iterable(bqstorage_client=None)
 
-    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int | None:
-        job = self.client.query(self.render(sql), job_config=self._job_config(params or {}))
+    def _execute(self, sql: str, params: Mapping[str, Any]) -> int | None:
+        job = self.client.query(sql, job_config=self._job_config(params))
         job.result()
         return job.num_dml_affected_rows
+
+    def _is_conflict(self, exc: BaseException, merge: bool) -> bool:
+        from google.api_core.exceptions import GoogleAPICallError
+
+        return isinstance(exc, GoogleAPICallError) and bool(_BQ_CONFLICT.search(str(exc)))
 
     def _schema_fields(self, types: dict[str, str]):
         from google.cloud import bigquery
 
         return [bigquery.SchemaField(c, t) for c, t in types.items()]
 
+    def _ref(self, name: str) -> str:
+        return f"{self.project}.{self.dataset}.{name}"
+
+    def _load(self, name: str, buf: io.BytesIO, fields, write_disposition: str) -> None:
+        from google.cloud import bigquery
+
+        config = bigquery.LoadJobConfig(
+            source_format=bigquery.SourceFormat.PARQUET, write_disposition=write_disposition, schema=fields
+        )
+        # size=None -> a resumable upload (works on BigQuery and on the local emulator).
+        self.client.load_table_from_file(buf, self._ref(name), size=None, job_config=config).result()
+
+    @contextmanager
+    def _staging(self, name: str, df: pd.DataFrame, types: dict[str, str]) -> Iterator[str]:
+        """Load ``df`` into a new staging table; yield its name; always drop it after."""
+        import uuid
+
+        from google.cloud import bigquery
+
+        buf = _parquet(df)  # a conversion error stops here, before any table is touched
+        staging = f"_staging_{name}_{uuid.uuid4().hex[:12]}"
+        fields = self._schema_fields(types)
+        try:
+            self.client.create_table(bigquery.Table(self._ref(staging), schema=fields))
+            self._load(staging, buf, fields, "WRITE_TRUNCATE")
+            yield staging
+        finally:
+            self.client.delete_table(self._ref(staging), not_found_ok=True)
+
+    def _swap(self, name: str, staging: str) -> None:
+        """Replace table ``name`` by the staging table in one atomic statement."""
+        self._execute(f"CREATE OR REPLACE TABLE {self.table(name)} AS SELECT * FROM {self.table(staging)}", {})
+
     def _write(self, name: str, df: pd.DataFrame, types: dict[str, str], replace: bool) -> None:
         from google.cloud import bigquery
 
-        ref = f"{self.project}.{self.dataset}.{name}"
-        fields = self._schema_fields(types)
         if replace:
-            self.client.delete_table(ref, not_found_ok=True)
-        if replace or not self.table_exists(name):
-            self.client.create_table(bigquery.Table(ref, schema=fields))
-        buf = io.BytesIO()
-        df.to_parquet(buf, index=False)
-        buf.seek(0)
-        config = bigquery.LoadJobConfig(
-            source_format=bigquery.SourceFormat.PARQUET,
-            write_disposition="WRITE_TRUNCATE" if replace else "WRITE_APPEND",
-            schema=fields,
-        )
-        # size=None -> a resumable upload (works on BigQuery and on the local emulator).
-        self.client.load_table_from_file(buf, ref, size=None, job_config=config).result()
+            with self._staging(name, df, types) as staging:
+                self._swap(name, staging)
+            return
+        fields = self._schema_fields(types)
+        buf = _parquet(df)
+        if not self.table_exists(name):
+            self.client.create_table(bigquery.Table(self._ref(name), schema=fields), exists_ok=True)
+        self._load(name, buf, fields, "WRITE_APPEND")
+
+    def _merge(self, spec: TableSpec, df: pd.DataFrame, update: bool) -> int:
+        if not self.table_exists(spec.name):
+            self._create_empty(spec)
+        on = " AND ".join(f"T.`{k}` = S.`{k}`" for k in spec.key)
+        sets = ", ".join(f"`{c}` = S.`{c}`" for c in spec.names if c not in spec.key)
+        matched = f"WHEN MATCHED THEN UPDATE SET {sets} " if update and sets else ""
+        cols = ", ".join(f"`{c}`" for c in spec.names)
+        values = ", ".join(f"S.`{c}`" for c in spec.names)
+        with self._staging(spec.name, df, dict(spec.columns)) as staging:
+            sql = (
+                f"MERGE {self.table(spec.name)} AS T USING {self.table(staging)} AS S ON {on} {matched}"
+                f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({values})"
+            )
+            return self._execute(sql, {}) or 0  # retried as a whole by merge_rows
 
     def table_exists(self, name: str) -> bool:
         from google.api_core.exceptions import NotFound
@@ -685,6 +900,13 @@ class BigQueryWarehouse(Warehouse):
             if self._client is not None:
                 self._client.close()
                 self._client = None
+
+
+def _parquet(df: pd.DataFrame) -> io.BytesIO:
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    buf.seek(0)
+    return buf
 
 
 def _bq_type(value: Any) -> str:

@@ -1,6 +1,6 @@
 """Geography of Seoul: offline and API geocoding, the store and learning-centre table, the map.
 
-Address parsing and geocoders (legal-dong offline, Kakao, Nominatim) with Seoul"s
+Address parsing and geocoders (legal-dong offline, Kakao, Nominatim) with Seoul's
 boundaries (:mod:`~churn_core.geo.geocoding`), the locations build, nearest places by
 haversine distance (:mod:`~churn_core.geo.locations`) and the Leaflet map with local
 assets (:mod:`~churn_core.geo.maps`).
@@ -13,28 +13,40 @@ __getattr__, __dir__, __all__ = lazy.attach(
     submodules=["geocoding", "locations", "maps"],
     submod_attrs={
         "geocoding": [
-            "OfflineGeocoder",
-            "KakaoGeocoder",
-            "NominatimGeocoder",
             "CachedGeocoder",
             "GeocodeResult",
+            "KakaoGeocoder",
+            "NominatimGeocoder",
+            "OfflineGeocoder",
+            "PRECISIONS",
             "geocoder_from_settings",
-            "seoul_boundaries",
             "inside_seoul",
             "parse_address",
+            "seoul_boundaries",
         ],
         "locations": [
             "BuildResult",
+            "KT_STORE_TYPES",
+            "NearestPlaces",
             "build",
             "build_from_dir",
-            "load",
-            "write",
-            "nearest",
             "haversine_km",
-            "select",
+            "load",
+            "nearest",
             "nearest_kt_and_centres",
-            "NearestPlaces",
+            "nearest_rows",
+            "precise_share",
+            "select",
+            "write",
         ],
-        "maps": ["LAYERS", "Layer", "build_map", "rows_in_layers", "gu_boundaries_geojson", "install_vendor_assets"],
+        "maps": [
+            "DEFAULT_LAYERS",
+            "LAYERS",
+            "Layer",
+            "build_map",
+            "gu_boundaries_geojson",
+            "install_vendor_assets",
+            "rows_in_layers",
+        ],
     },
 )

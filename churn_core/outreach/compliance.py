@@ -1,11 +1,20 @@
 """Korean rules for advertising messages (정보통신망법 제50조), enforced in code.
 
 * Prior consent per channel, never to opted-out recipients; checked again at send time
-  (:func:`eligibility`), not only when the audience is chosen.
+  (:func:`eligibility`), not only when the audience is chosen. Consent comes from the
+  consent history (:mod:`churn_core.outreach.consent`), not from the contact book.
+* §50⑧: consent to advertising is reconfirmed every :data:`CONSENT_VALIDITY_YEARS` years; an
+  older grant is not used (reason ``consent_expired``, :func:`consent_expired`), and the
+  customers whose grant expires within :data:`RECONFIRM_NOTICE_DAYS` days are listed for a
+  reconfirmation notice (:func:`churn_core.outreach.consent.reconfirmation_due`).
 * The message starts with ``(광고)`` and the sender's name, carries the sender's contact,
   and ends with a free opt-out instruction (무료수신거부 number or link); a template
-  without these is refused (:func:`template_problems`). E-mail subjects start with
-  ``(광고)`` too, and every e-mail links the privacy notice.
+  without these is refused (:func:`template_problems`), and every rendered message is
+  checked again against the sender details of the moment just before it is sent
+  (:func:`message_problems`). E-mail subjects start with ``(광고)`` too, and every e-mail
+  links the privacy notice.
+* Shipped templates (:data:`DEFAULT_TEMPLATES`) cannot be shadowed: an edited template is
+  stored under ``custom-`` and a hash of its text, whatever its file says.
 * Nothing is sent between 21:00 and 08:00 KST without separate night-time consent; such
   sends are held until 08:00 KST (:func:`quiet_hours`, :func:`next_allowed`).
 
@@ -17,11 +26,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 import string
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import pandas as pd
 
 from churn_core.prediction.business import AT_RISK_TIERS
 
@@ -30,6 +42,12 @@ QUIET_START = dt.time(21, 0)
 QUIET_END = dt.time(8, 0)
 AD_MARK = "(광고)"
 OPT_OUT_WORD = "무료수신거부"
+#: §50⑧: advertising consent must be reconfirmed every two years.
+CONSENT_VALIDITY_YEARS = 2
+#: Customers whose consent expires within this many days are due a reconfirmation notice.
+RECONFIRM_NOTICE_DAYS = 30
+CUSTOM_PREFIX = "custom-"
+log = logging.getLogger(__name__)
 PLACEHOLDERS = frozenset({"name", "plaza_name", "plaza_address", "plaza_phone", "centre_name", "centre_address",
                           "discount", "sender", "sender_phone", "opt_out", "privacy_url"})  # fmt: skip
 
@@ -60,13 +78,32 @@ def template_problems(template: Template, sender: Sender) -> list[str]:
     Checked on the text as rendered for a sample recipient, so the sender's details may
     come from placeholders.
     """
-    problems = []
     fields = {f for _, f, _, _ in string.Formatter().parse(template.body + template.subject) if f}
     unknown = sorted(fields - PLACEHOLDERS)
     if unknown:
         return [f"unknown placeholders: {unknown} (allowed: {sorted(PLACEHOLDERS)})"]
-    sample = render(template, sender, {})
-    body = sample["body"].strip()
+    return message_problems(render(template, sender, {}), template.channel, sender)
+
+
+def message_problems(message: dict[str, str], channel: str, sender: Sender) -> list[str]:
+    """Everything that makes a rendered message unlawful (empty list: compliant).
+
+    Parameters
+    ----------
+    message : dict
+        ``subject`` and ``body`` as :func:`render` returns them.
+    channel : {"sms", "email"}
+    sender : Sender
+        The sender details of the moment (a campaign planned before they changed is checked
+        against the new ones).
+
+    Returns
+    -------
+    list of str
+        One English sentence per problem.
+    """
+    problems = []
+    body = message["body"].strip()
     if not body.startswith(f"{AD_MARK}{sender.name}") and not body.startswith(f"{AD_MARK} {sender.name}"):
         problems.append(f"the message must start with '{AD_MARK}' followed by the sender's name '{sender.name}'")
     if _digits(sender.phone) not in _digits(body):
@@ -77,12 +114,12 @@ def template_problems(template: Template, sender: Sender) -> list[str]:
     )
     if not has_opt_out:
         problems.append(f"the message must end with a free opt-out line ('{OPT_OUT_WORD}' and a number or link)")
-    if template.channel == "email":
-        if not sample["subject"].strip().startswith(AD_MARK):
+    if channel == "email":
+        if not message.get("subject", "").strip().startswith(AD_MARK):
             problems.append(f"the e-mail subject must start with '{AD_MARK}'")
         if sender.privacy_url not in body:
             problems.append("the e-mail must link the privacy notice ({privacy_url})")
-    if template.channel == "sms" and len(body) > 2000:
+    if channel == "sms" and len(body) > 2000:
         problems.append("an SMS/LMS body must stay under 2,000 characters")
     return problems
 
@@ -117,29 +154,64 @@ def next_allowed(now: dt.datetime) -> dt.datetime:
     return eight.astimezone(dt.UTC)
 
 
-def eligibility(contact: dict, channel: str, now: dt.datetime, real_provider: bool) -> tuple[str, str]:
+def consent_expires_at(granted_at) -> pd.Timestamp:
+    """When a grant stops counting for advertising: :data:`CONSENT_VALIDITY_YEARS` calendar years later (UTC)."""
+    return _utc(granted_at) + pd.DateOffset(years=CONSENT_VALIDITY_YEARS)
+
+
+def consent_expired(granted_at, now: dt.datetime) -> bool:
+    """True if a grant made at ``granted_at`` is too old to use at ``now`` (§50⑧); False if no time is known."""
+    if granted_at is None or pd.isna(granted_at):
+        return False
+    return consent_expires_at(granted_at) <= _utc(now)
+
+
+def _utc(value) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def eligibility(contact: dict | None, channel: str, now: dt.datetime, real_provider: bool) -> tuple[str, str]:
     """Whether a contact may get an advertising message on ``channel`` now.
+
+    Parameters
+    ----------
+    contact : dict or None
+        The contact (addresses, ``is_demo``) with its current consent (columns of
+        :func:`churn_core.outreach.consent.current_consent`: ``{channel}_consent``,
+        ``{channel}_consent_at``, ``night_consent``, ``night_consent_at``, ``opted_out``).
+    now : datetime.datetime
+        Timezone-aware time of the send.
+    real_provider : bool
+        The channel really delivers (demo contacts are never handed to it).
 
     Returns
     -------
     (decision, reason)
         decision is ``"send"``, ``"hold"`` (quiet hours; send at 08:00 KST) or ``"skip"``;
-        reason is a short code: ``opted_out``, ``no_consent``, ``no_address``,
-        ``demo_contact``, ``quiet_hours`` or ``""``.
+        reason is a short code: ``no_contact``, ``demo_contact``, ``opted_out``,
+        ``no_consent``, ``consent_expired``, ``no_address``, ``quiet_hours`` or ``""``.
     """
     if contact is None:
         return "skip", "no_contact"
-    if contact.get("opted_out"):
-        return "skip", "opted_out"
-    if not contact.get(f"{channel}_consent"):
-        return "skip", "no_consent"
-    if not contact.get("phone_e164" if channel == "sms" else "email"):
-        return "skip", "no_address"
     if real_provider and contact.get("is_demo"):
         return "skip", "demo_contact"
-    if quiet_hours(now) and not contact.get("night_consent"):
+    if _true(contact.get("opted_out")):
+        return "skip", "opted_out"
+    if not _true(contact.get(f"{channel}_consent")):
+        return "skip", "no_consent"
+    if consent_expired(contact.get(f"{channel}_consent_at"), now):
+        return "skip", "consent_expired"
+    if not contact.get("phone_e164" if channel == "sms" else "email"):
+        return "skip", "no_address"
+    night = _true(contact.get("night_consent")) and not consent_expired(contact.get("night_consent_at"), now)
+    if quiet_hours(now) and not night:
         return "hold", "quiet_hours"
     return "send", ""
+
+
+def _true(value) -> bool:
+    return bool(value) and not pd.isna(value)
 
 
 #: Templates shipped with the app; risk tier chooses between them.
@@ -178,10 +250,23 @@ def risk_templates(templates: dict[str, Template], channel: str) -> dict[str, Te
     return {tier: templates[template_for(channel, tier)] for tier in AT_RISK_TIERS}
 
 
-def save_template(folder: str | Path, template: Template) -> str:
-    """Store an edited template (JSON) under a content-derived id, so a resumed campaign finds it."""
+def custom_id(template: Template) -> str:
+    """The id of an edited template: ``custom-`` and a SHA-256 prefix of its channel, subject and body."""
     digest = hashlib.sha256(f"{template.channel}|{template.subject}|{template.body}".encode()).hexdigest()[:10]
-    stored = replace(template, template_id=f"custom-{digest}")
+    return f"{CUSTOM_PREFIX}{digest}"
+
+
+def save_template(folder: str | Path, template: Template) -> str:
+    """Store an edited template (JSON) under a content-derived id, and return the id.
+
+    The id is always :func:`custom_id` of the text, never the id the template carries, so an
+    edited template can never take a shipped template's id. A text identical to a shipped
+    template returns the shipped id and writes nothing.
+    """
+    for shipped in DEFAULT_TEMPLATES.values():
+        if (shipped.channel, shipped.subject, shipped.body) == (template.channel, template.subject, template.body):
+            return shipped.template_id
+    stored = replace(template, template_id=custom_id(template))
     path = Path(folder) / f"{stored.template_id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(asdict(stored), ensure_ascii=False), encoding="utf-8")
@@ -189,12 +274,32 @@ def save_template(folder: str | Path, template: Template) -> str:
 
 
 def load_templates(folder: str | Path) -> dict[str, Template]:
-    """The shipped templates plus every edited one stored in ``folder``."""
+    """The shipped templates plus every edited one stored in ``folder``.
+
+    Shipped ids win: a stored template is keyed by :func:`custom_id` of its own text (the id
+    written in the file is ignored), so a file claiming ``sms_standard`` — or another
+    template's id — cannot replace it. Unreadable files are skipped (and logged).
+    """
     out = dict(DEFAULT_TEMPLATES)
-    for path in sorted(Path(folder).glob("custom-*.json")) if Path(folder).exists() else []:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        out[data["template_id"]] = Template(**data)
+    for path in sorted(Path(folder).glob(f"{CUSTOM_PREFIX}*.json")) if Path(folder).exists() else []:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            template = Template(str(data["template_id"]), str(data["channel"]), str(data["body"]),
+                                str(data.get("subject", "")))  # fmt: skip
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("skipped unreadable template file %s: %s", path, exc)
+            continue
+        if template.channel not in ("sms", "email"):
+            log.warning("skipped template file %s: unknown channel %r", path, template.channel)
+            continue
+        template = replace(template, template_id=custom_id(template))
+        out.setdefault(template.template_id, template)
     return out
+
+
+def shipped_wins(templates: dict[str, Template]) -> dict[str, Template]:
+    """``templates`` with every shipped id mapped to the shipped text (whatever was passed for it)."""
+    return {**templates, **DEFAULT_TEMPLATES}
 
 
 #: Template choice meaning "the template follows each recipient's risk tier".

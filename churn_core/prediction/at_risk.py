@@ -12,7 +12,6 @@ import pandas as pd
 from churn_core.data.customers import customer_sample
 from churn_core.data.loading import SENIOR_AGE
 from churn_core.data.warehouse import Warehouse
-from churn_core.prediction.batch import latest_run
 from churn_core.prediction.business import AT_RISK_TIERS, Economics
 from churn_core.prediction.ensemble import ChurnEnsemble
 from churn_core.prediction.scoring import score_frame
@@ -70,26 +69,26 @@ def at_risk_seniors_from_scores(
 def at_risk_seniors_in_warehouse(
     wh: Warehouse,
     model: ChurnEnsemble,
-    model_sha256: str,
+    run_id: str | None,
     economics: Economics | None = None,
     sample_rows: int = 20_000,
 ) -> pd.DataFrame:
-    """At-risk seniors for the app: from the latest batch run of this model, else scored here.
+    """At-risk seniors for the app: from a batch run's stored scores, else scored here on the sample.
 
     Parameters
     ----------
-    model_sha256 : str
-        SHA-256 of the model file; only a ``churn-studio score`` run of this model is read.
+    run_id : str or None
+        A completed ``churn-studio score`` run of this model (:func:`churn_core.prediction.batch.latest_run`);
+        None scores the seniors of the deterministic sample of ``sample_rows`` customers
+        (:func:`churn_core.data.customers.customer_sample`) in-process.
     sample_rows : int
-        Without such a run, the seniors of the deterministic sample of this many customers
-        (:func:`churn_core.data.customers.customer_sample`) are scored in-process.
+        Size of that sample (customers).
 
     Returns
     -------
     pandas.DataFrame
         The columns of :func:`at_risk_seniors`, riskiest first.
     """
-    run = latest_run(wh, model_sha256)
-    if run is not None:
-        return at_risk_seniors_from_scores(wh, run["run_id"], economics)
+    if run_id is not None:
+        return at_risk_seniors_from_scores(wh, run_id, economics)
     return at_risk_seniors(model, customer_sample(wh, sample_rows, seniors_only=True), economics)

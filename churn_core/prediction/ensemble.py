@@ -455,7 +455,7 @@ class ChurnEnsemble(ClassifierMixin, BaseEstimator):
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Predicted class labels: ``classes_[1]`` (churn) where its probability is >= 0.5.
 
-        This is the argmax of :meth:`predict_proba`, a tie at exactly 0.5 going to churn.
+        Churn when its calibrated probability is at least 0.5 (a tie at exactly 0.5 goes to churn, unlike an argmax).
 
         Parameters
         ----------

@@ -18,6 +18,7 @@ import pandera.pandas as pa
 from churn_core.data.loading import (
     SERVICE_COLUMNS,
     DataValidationError,
+    allowed_values,
     clean_text_cells,
     decode_csv,
     validate_with,
@@ -145,9 +146,64 @@ def score_and_explain(
 def score_one(
     model: ChurnEnsemble, customer: pd.Series, explainer: EnsembleExplainer, economics: Economics | None = None
 ) -> tuple[pd.Series, pd.Series]:
-    """One customer (a row with warehouse column names) scored and explained: (scored row, SHAP contributions)."""
+    """Score and explain one customer (the single-customer view and its what-if).
+
+    Parameters
+    ----------
+    customer : pandas.Series
+        One customer with warehouse column names (every model feature).
+
+    Returns
+    -------
+    (pandas.Series, pandas.Series)
+        The :func:`score_and_explain` row (probability, risk score, tier, expected profit in
+        USD, drivers, actions) and the SHAP log-odds contribution of each feature.
+    """
     scored, contributions = score_and_explain(model, pd.DataFrame([customer]), explainer, economics)
     return scored.iloc[0], contributions.iloc[0]
+
+
+def prepare_csv(data: bytes, chunk_rows: int = 100_000, source: str = "<upload>") -> pd.DataFrame:
+    """Validate a whole CSV file for scoring (chunk by chunk) and return its model inputs.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_customers, 1 + n_features)
+        As :func:`prepare_for_scoring`, every chunk stacked (index 0..n-1).
+
+    Raises
+    ------
+    DataValidationError
+        At the first chunk with problems, naming its CSV lines; nothing is returned.
+    """
+    return pd.concat([prepared for prepared, _ in _prepared_chunks(data, chunk_rows, source)], ignore_index=True)
+
+
+def score_prepared(
+    model: ChurnEnsemble,
+    customers: pd.DataFrame,
+    economics: Economics | None = None,
+    explainer: EnsembleExplainer | None = None,
+    chunk_rows: int = 20_000,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """:func:`score_frame` on validated customers (:func:`prepare_csv`), ``chunk_rows`` at a time.
+
+    Parameters
+    ----------
+    progress : callable(rows_done, rows_total), optional
+        Called after each chunk.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_customers, n_score_columns)
+    """
+    parts, total = [], len(customers)
+    for start in range(0, total, chunk_rows):
+        parts.append(score_frame(model, customers.iloc[start : start + chunk_rows], economics, explainer))
+        if progress is not None:
+            progress(min(total, start + chunk_rows), total)
+    return pd.concat(parts, ignore_index=True)
 
 
 def score_csv(
@@ -159,12 +215,12 @@ def score_csv(
     explainer: EnsembleExplainer | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Validate and score a whole CSV file (see :func:`score_csv_chunks`), reporting progress.
+    """Validate a whole CSV file (:func:`prepare_csv`), then score it (:func:`score_prepared`).
 
     Parameters
     ----------
-    progress : callable(rows_done, rows_estimated), optional
-        Called after each chunk; ``rows_estimated`` counts the file's lines less the header.
+    progress : callable(rows_done, rows_total), optional
+        Called after each scored chunk.
 
     Returns
     -------
@@ -173,15 +229,10 @@ def score_csv(
     Raises
     ------
     DataValidationError
-        If any row breaks the schema (nothing is returned then).
+        If any row breaks the schema (nothing is scored then).
     """
-    total = max(1, data.count(b"\n") - 1)
-    parts = []
-    for part, done in score_csv_chunks(model, data, chunk_rows, economics, source, explainer):
-        parts.append(part)
-        if progress is not None:
-            progress(done, total)
-    return pd.concat(parts, ignore_index=True)
+    prepared = prepare_csv(data, max(chunk_rows, 100_000), source)
+    return score_prepared(model, prepared, economics, explainer, chunk_rows, progress)
 
 
 def score_csv_chunks(
@@ -206,6 +257,12 @@ def score_csv_chunks(
     DataValidationError
         At the first chunk with problems (earlier chunks were already yielded).
     """
+    for prepared, done in _prepared_chunks(data, chunk_rows, source):
+        yield score_frame(model, prepared, economics, explainer), done
+
+
+def _prepared_chunks(data: bytes, chunk_rows: int, source: str) -> Iterator[tuple[pd.DataFrame, int]]:
+    """Decode, read and validate a CSV file chunk by chunk: (prepared chunk, rows so far)."""
     text = decode_csv(data, source)
     try:
         reader = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, chunksize=chunk_rows)
@@ -215,7 +272,7 @@ def score_csv_chunks(
                 continue
             prepared = prepare_for_scoring(clean_text_cells(chunk), source)
             done += len(chunk)
-            yield score_frame(model, prepared, economics, explainer), done
+            yield prepared, done
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         problem = pd.DataFrame(
             [{"column": "<file>", "reason": f"not a readable CSV file: {exc}", "lines": [], "examples": []}]
@@ -235,6 +292,8 @@ def score_csv_chunks(
         raise DataValidationError(source, problem)
 
 
+#: The level of add-on services for customers without internet: listed last in choices.
+NO_INTERNET_LEVEL = "No internet service"
 #: Features a user may change in the single-customer what-if (their values come from the schema).
 WHAT_IF_FEATURES: tuple[str, ...] = (
     "contract", "internet_service", "tech_support", "online_security", "payment_method", "offer",
@@ -242,14 +301,22 @@ WHAT_IF_FEATURES: tuple[str, ...] = (
 
 
 def what_if_options(feature: str) -> tuple[str, ...]:
-    """The declared values of a what-if feature (:data:`churn_core.data.schema.COLUMNS`).
+    """The values a what-if feature may take, in display order ("No internet service" last).
+
+    Parameters
+    ----------
+    feature : str
+        One of :data:`WHAT_IF_FEATURES`.
+
+    Returns
+    -------
+    tuple of str
+        :func:`churn_core.data.loading.allowed_values`, with the "not applicable" level moved last.
 
     Raises
     ------
     ValueError
         If ``feature`` has no declared set of values.
     """
-    allowed = COLUMN_BY_NAME[feature].allowed
-    if allowed is None:
-        raise ValueError(f"column {feature!r} has no declared set of values")
-    return tuple(allowed)
+    values = allowed_values(feature)
+    return tuple(v for v in values if v != NO_INTERNET_LEVEL) + tuple(v for v in values if v == NO_INTERNET_LEVEL)

@@ -3,22 +3,43 @@
 Artifacts (all small enough to commit):
 
 - ``churn_ensemble.skops``: the fitted :class:`churn_core.prediction.ensemble.ChurnEnsemble`, saved
-  with skops (no pickle; loading checks every type against an allow-list);
+  with skops (no pickle);
 - ``explainer_background.parquet``: 200 training customers for the linear SHAP explainer;
-- ``model_card.json``: data hash, features, versions, metrics, timing, date;
+- ``model_card.json``: data hash, features, versions, metrics, timing, date, and ``trusted_types``:
+  the exact types the model file holds beyond skops' own safe defaults;
 - ``leaderboard.csv``: every candidate of the grid, 5×``n_repeats`` repeated CV (3 repeats by
   default), mean ± std;
 - ``oof_predictions.parquet``: nested out-of-fold ensemble probabilities per customer,
-  for the evaluation plots (ROC, PR, calibration, lift, profit).
+  for the evaluation plots (ROC, PR, calibration, lift, profit);
+- ``manifest.json``: the SHA-256 of every other artifact (:func:`write_manifest`).
 
 :func:`train` runs the steps in order: the card header, :func:`fit_final_model`,
 :func:`evaluate_and_write_oof` (nested 5×``n_repeats`` CV of the ensemble on the extended
-features, and 5×1 on the classic Kaggle columns), :func:`write_leaderboard` and :func:`write_card`.
+features, and 5×1 on the classic Kaggle columns), :func:`write_leaderboard`, :func:`write_card`
+and :func:`write_manifest`.
+
+Model files never run code. :func:`load_bundle`
+
+1. reads each file it needs once, and refuses it unless its SHA-256 is the one in ``manifest.json``
+   (:class:`ModelIntegrityError`): a file changed after training (by hand, by a partial copy, by
+   an attacker who cannot also rewrite the manifest) is not loaded;
+2. trusts exactly the card's ``trusted_types``, and only if each of them is also in
+   :data:`ALLOWED_MODEL_TYPES`, the reviewed allow-list kept in code: a tampered card cannot widen
+   trust (:class:`UntrustedModelError` names the types it tried to add);
+3. lets skops check the file against that list (``skops.io.loads(..., trusted=...)``) before any
+   object is built: a file holding any other type (``builtins.exec``, ``builtins.eval``,
+   ``os.system``, ``numpy.save``…) is refused with :class:`UntrustedModelError` naming the types,
+   and nothing in it runs.
+
+The hashes protect against accidents and partial tampering; the allow-list in code is what keeps
+a file written by someone who controls the whole ``models/`` folder from running code.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import json
 import os
 import platform
@@ -31,6 +52,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import skops.io as sio
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from churn_core.config import MODELS_DIR
 from churn_core.data.loading import file_sha256
@@ -47,12 +69,34 @@ CARD_FILE = "model_card.json"
 LEADERBOARD_FILE = "leaderboard.csv"
 OOF_FILE = "oof_predictions.parquet"
 BACKGROUND_FILE = "explainer_background.parquet"
+MANIFEST_FILE = "manifest.json"
+#: Artifacts whose SHA-256 :func:`write_manifest` records (those present); the card cannot hold its own hash.
+ARTIFACT_FILES: tuple[str, ...] = (MODEL_FILE, BACKGROUND_FILE, CARD_FILE, LEADERBOARD_FILE, OOF_FILE)
+#: The artifacts :func:`load_bundle` reads, each checked against the manifest.
+BUNDLE_FILES: tuple[str, ...] = (MODEL_FILE, BACKGROUND_FILE, CARD_FILE)
+REBUILD_HINT = (
+    "rebuild the artifacts with `churn-studio train`, or, after a deliberate change to models/, "
+    "record the new hashes with `churn-studio model manifest`"
+)
 
-#: Types a model file may contain; anything else makes loading fail (skops trust list).
-TRUSTED_PREFIXES: tuple[str, ...] = (
-    "churn_core.", "sklearn.", "imblearn.", "lightgbm.", "xgboost.", "numpy.", "collections.OrderedDict",
-    "builtins.", "scipy.",
-)  # fmt: skip
+#: Every type a model file may hold beyond what skops trusts by itself (Python primitives and
+#: containers, numpy arrays and dtypes, scikit-learn estimators such as LogisticRegression,
+#: StandardScaler, OneHotEncoder, ColumnTransformer), exact names, each reviewed: what
+#: ``skops.io.get_untrusted_types`` reports for the ensemble :func:`fit_final_model` writes.
+#: The model card's ``trusted_types`` may narrow this list, never widen it. Never add a function,
+#: a module-level callable or anything from ``builtins``/``os``/``subprocess``: skops *calls* a
+#: trusted type found in a constructor node, so only classes whose construction is harmless belong here.
+ALLOWED_MODEL_TYPES: frozenset[str] = frozenset({
+    "churn_core.prediction.ensemble.ChurnEnsemble",  # the ensemble: members, weights, calibrator (attributes only)
+    "churn_core.prediction.model_selection.Candidate",  # dataclass: family, scaler, resampler, params
+    "collections.OrderedDict",  # parameter dicts inside the LightGBM/XGBoost wrappers
+    "imblearn.over_sampling._smote.base.SMOTE",  # the tree members' resampler (fit time only)
+    "imblearn.pipeline.Pipeline",  # preprocessing -> resampling -> classifier
+    "lightgbm.basic.Booster",  # restored from LightGBM's own text model format
+    "lightgbm.sklearn.LGBMClassifier",
+    "xgboost.core.Booster",  # restored from XGBoost's own binary model format
+    "xgboost.sklearn.XGBClassifier",
+})  # fmt: skip
 LIBRARIES: tuple[str, ...] = (
     "scikit-learn", "imbalanced-learn", "lightgbm", "xgboost-cpu", "optuna", "shap", "skops", "pandas", "numpy",
 )  # fmt: skip
@@ -65,6 +109,231 @@ def _quiet(fraction: float, message: str) -> None:
 
 
 N_FOLDS = 5  # outer folds of every cross-validation here
+
+
+class ModelFileError(ValueError):
+    """A model artifact that must not be loaded; the message names the file and what to do.
+
+    Attributes
+    ----------
+    path : Path
+        The refused file.
+    """
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+
+
+class ModelIntegrityError(ModelFileError):
+    """An artifact whose SHA-256 differs from ``manifest.json``, or has no entry there (or no manifest)."""
+
+
+class UntrustedModelError(ModelFileError, TypeError):
+    """A model file (or its card) naming types outside the trusted list; nothing in the file was run.
+
+    Attributes
+    ----------
+    path : Path
+        The refused model file or model card.
+    types : list of str
+        The offending fully qualified type names, sorted.
+    """
+
+    def __init__(self, path: Path, types: list[str], message: str) -> None:
+        super().__init__(path, message)
+        self.types = sorted(types)
+
+
+def model_file_types(path: Path) -> list[str]:
+    """The types a skops model file holds beyond skops' own trusted defaults, as skops reports them.
+
+    Reads only the file's schema: nothing in the file is built or run.
+
+    Parameters
+    ----------
+    path : Path
+        A ``.skops`` file.
+
+    Returns
+    -------
+    list of str
+        Fully qualified type names, sorted (what :func:`fit_final_model` writes into the card as
+        ``trusted_types``).
+    """
+    return sorted(sio.get_untrusted_types(file=Path(path)))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_manifest(directory: Path = MODELS_DIR) -> Path:
+    """Record the SHA-256 of every artifact present in ``directory`` in :data:`MANIFEST_FILE`.
+
+    Called at the end of :func:`train`; run it by hand (``churn-studio model manifest``) only after
+    a deliberate change to an artifact, since it makes :func:`load_bundle` accept the files as they are.
+
+    Parameters
+    ----------
+    directory : Path
+        Folder of the artifacts (``models/`` by default).
+
+    Returns
+    -------
+    Path
+        The manifest written: ``{"about": ..., "sha256": {file name: hex digest}}`` for those of
+        :data:`ARTIFACT_FILES` that exist.
+    """
+    directory = Path(directory)
+    hashes = {name: file_sha256(directory / name) for name in ARTIFACT_FILES if (directory / name).is_file()}
+    manifest = {
+        "about": "SHA-256 of each model artifact, written by `churn-studio train` (or `churn-studio model "
+        "manifest`); load_bundle refuses a file whose hash differs or is not listed.",
+        "sha256": hashes,
+    }
+    path = directory / MANIFEST_FILE
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_manifest(directory: Path = MODELS_DIR) -> dict[str, str]:
+    """The recorded SHA-256 of each artifact (file name → hex digest).
+
+    Parameters
+    ----------
+    directory : Path
+        Folder of the artifacts.
+
+    Raises
+    ------
+    ModelIntegrityError
+        If :data:`MANIFEST_FILE` is missing or unreadable.
+    """
+    path = Path(directory) / MANIFEST_FILE
+    try:
+        hashes = json.loads(path.read_text(encoding="utf-8"))["sha256"]
+        if not isinstance(hashes, dict):
+            raise TypeError("sha256 is not an object")
+    except FileNotFoundError:
+        message = f"{path} is missing, so no model file can be checked: {REBUILD_HINT}."
+        raise ModelIntegrityError(path, message) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelIntegrityError(path, f"{path} is not a valid manifest ({exc}): {REBUILD_HINT}.") from None
+    return {str(k): str(v) for k, v in hashes.items()}
+
+
+def verified_bytes(directory: Path, name: str, manifest: dict[str, str] | None = None) -> bytes:
+    """Read an artifact once and return its bytes only if their SHA-256 is the manifest's.
+
+    Parameters
+    ----------
+    directory : Path
+        Folder of the artifacts.
+    name : str
+        File name, one of :data:`ARTIFACT_FILES`.
+    manifest : dict, optional
+        From :func:`read_manifest` (read here if not given).
+
+    Returns
+    -------
+    bytes
+        The file's content, exactly the bytes that were checked (no second read to race with).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file is missing.
+    ModelIntegrityError
+        If the manifest has no entry for the file or records another hash.
+    """
+    manifest = read_manifest(directory) if manifest is None else manifest
+    path = Path(directory) / name
+    data = path.read_bytes()
+    expected, found = manifest.get(name), _sha256(data)
+    if expected is None:
+        message = f"{path} has no SHA-256 in {MANIFEST_FILE}, so it is not loaded: {REBUILD_HINT}."
+        raise ModelIntegrityError(path, message)
+    if expected != found:
+        raise ModelIntegrityError(
+            path,
+            f"{path} changed after training: its SHA-256 is {found[:16]}…, {MANIFEST_FILE} records "
+            f"{expected[:16]}…; it is not loaded. To fix it, {REBUILD_HINT}.",
+        )
+    return data
+
+
+def trusted_types(card: dict, card_path: Path) -> list[str]:
+    """The types to trust in the model file: the card's ``trusted_types``, all of them in :data:`ALLOWED_MODEL_TYPES`.
+
+    Parameters
+    ----------
+    card : dict
+        The model card.
+    card_path : Path
+        Where the card was read (for the error message).
+
+    Returns
+    -------
+    list of str
+        The card's list, sorted (empty if the card has none: then only skops' defaults are trusted).
+
+    Raises
+    ------
+    UntrustedModelError
+        If the card lists a type outside :data:`ALLOWED_MODEL_TYPES` (a card cannot widen trust).
+    """
+    listed = card.get("trusted_types") or []
+    if not isinstance(listed, list) or not all(isinstance(t, str) for t in listed):
+        raise UntrustedModelError(card_path, [], f"{card_path}: trusted_types must be a list of type names.")
+    extra = sorted(set(listed) - ALLOWED_MODEL_TYPES)
+    if extra:
+        raise UntrustedModelError(
+            card_path,
+            extra,
+            f"{card_path} trusts types that the allow-list in code (ALLOWED_MODEL_TYPES in "
+            f"churn_core/prediction/training.py) does not allow: {extra}; the model is not loaded. "
+            "Review each type before adding it to ALLOWED_MODEL_TYPES, then retrain with `churn-studio train`.",
+        )
+    return sorted(listed)
+
+
+def load_model_bytes(data: bytes, trusted: list[str], path: Path) -> ChurnEnsemble:
+    """Build a :class:`ChurnEnsemble` from skops bytes, trusting exactly ``trusted`` beyond skops' defaults.
+
+    skops audits the whole file against the list before it builds any object, so a refused file
+    runs nothing.
+
+    Parameters
+    ----------
+    data : bytes
+        Content of a ``.skops`` file.
+    trusted : list of str
+        Fully qualified type names to trust (see :func:`trusted_types`).
+    path : Path
+        Where ``data`` came from (for the error message).
+
+    Raises
+    ------
+    UntrustedModelError
+        If the file holds a type outside ``trusted`` and skops' defaults (named in the message), or
+        does not hold a :class:`ChurnEnsemble`.
+    """
+    try:
+        model = sio.loads(data, trusted=trusted)
+    except UntrustedTypesFoundException:
+        found = sorted(set(sio.get_untrusted_types(data=data)) - set(trusted))
+        raise UntrustedModelError(
+            path,
+            found,
+            f"{path} holds types outside the model card's trusted_types: {found}; it is not loaded and "
+            f"nothing in it ran. A model file may only hold the types listed in the card. To fix it, {REBUILD_HINT}.",
+        ) from None
+    if not isinstance(model, ChurnEnsemble):
+        held = f"{type(model).__module__}.{type(model).__qualname__}"
+        message = f"{path} holds a {held}, not a ChurnEnsemble; it is not used. To fix it, {REBUILD_HINT}."
+        raise UntrustedModelError(path, [held], message)
+    return model
 
 
 @dataclass
@@ -103,19 +372,23 @@ def load_bundle(directory: Path = MODELS_DIR) -> Bundle:
     ------
     FileNotFoundError
         If the artifacts are missing (run ``churn-studio train``).
-    TypeError
-        If the model file holds a type outside :data:`TRUSTED_PREFIXES`.
+    ModelIntegrityError
+        If the manifest is missing, or the model file, background or card is not listed in it or
+        differs from its recorded SHA-256 (the message names the file and how to rebuild it).
+    UntrustedModelError
+        If the card trusts a type outside :data:`ALLOWED_MODEL_TYPES`, or the model file holds a
+        type outside the card's ``trusted_types`` (and skops' defaults); nothing in the file runs.
     """
-    path = Path(directory) / MODEL_FILE
+    directory = Path(directory)
+    path = directory / MODEL_FILE
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run `churn-studio train`")
-    untrusted = sio.get_untrusted_types(file=path)
-    unexpected = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
-    if unexpected:
-        raise TypeError(f"{path.name} holds types outside the allow-list: {unexpected}")
-    model = sio.load(path, trusted=untrusted).set_inference_threads(os.cpu_count() or 1)
-    background = pd.read_parquet(Path(directory) / BACKGROUND_FILE)
-    card = json.loads((Path(directory) / CARD_FILE).read_text(encoding="utf-8"))
+    manifest = read_manifest(directory)
+    data, background_data, card_data = (verified_bytes(directory, name, manifest) for name in BUNDLE_FILES)
+    card = json.loads(card_data.decode("utf-8"))
+    model = load_model_bytes(data, trusted_types(card, directory / CARD_FILE), path)
+    model.set_inference_threads(os.cpu_count() or 1)
+    background = pd.read_parquet(io.BytesIO(background_data))
     return Bundle(model, background, card)
 
 
@@ -257,8 +530,15 @@ def fit_final_model(customers: pd.DataFrame, out_dir: Path, tune_trials: int = 2
     Returns
     -------
     dict
-        Model-card entries: ``training_seconds`` (wall-clock seconds of the fit) and ``members``
-        (name, voting weight and tuned parameters of each member).
+        Model-card entries: ``training_seconds`` (wall-clock seconds of the fit), ``members``
+        (name, voting weight and tuned parameters of each member) and ``trusted_types`` (the types
+        the written model file holds beyond skops' defaults, :func:`model_file_types`).
+
+    Raises
+    ------
+    UntrustedModelError
+        If the fitted model holds a type outside :data:`ALLOWED_MODEL_TYPES` (a new library version or
+        member): review it and add it to the allow-list, or :func:`load_bundle` could not load the model.
     """
     progress(0.02, "final fit on all customers")
     X = feature_frame(customers)
@@ -274,6 +554,15 @@ def fit_final_model(customers: pd.DataFrame, out_dir: Path, tune_trials: int = 2
     }
     sio.dump(model, out_dir / MODEL_FILE)
     X.sample(200, random_state=SEED).to_parquet(out_dir / BACKGROUND_FILE, index=False)
+    entries["trusted_types"] = model_file_types(out_dir / MODEL_FILE)
+    unreviewed = sorted(set(entries["trusted_types"]) - ALLOWED_MODEL_TYPES)
+    if unreviewed:
+        raise UntrustedModelError(
+            out_dir / MODEL_FILE,
+            unreviewed,
+            f"the newly trained {out_dir / MODEL_FILE} holds types not on ALLOWED_MODEL_TYPES: {unreviewed}; "
+            "review each one and add it to churn_core/prediction/training.py before training again.",
+        )
     return entries
 
 
@@ -421,7 +710,13 @@ def train(
     Returns
     -------
     dict
-        The model card, as written to :data:`CARD_FILE`.
+        The model card, as written to :data:`CARD_FILE`; :data:`MANIFEST_FILE` records the SHA-256
+        of every artifact in ``out_dir`` afterwards.
+
+    Raises
+    ------
+    UntrustedModelError
+        If the fitted model holds a type outside :data:`ALLOWED_MODEL_TYPES` (see :func:`fit_final_model`).
     """
     economics = economics or Economics.from_settings()
     out_dir = Path(out_dir)
@@ -434,5 +729,6 @@ def train(
     if grid:
         write_leaderboard(customers, out_dir, threshold, n_repeats, progress)
     write_card(card, out_dir)
+    write_manifest(out_dir)
     progress(1.0, "done")
     return card

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from churn_core.analytics.eda import EdaFilters
 from churn_core.i18n import fmt_int, fmt_pct
-from tests.helpers.apptest import LAZY_TABS, open_page, open_tab
+from tests.helpers.apptest import LAZY_TABS, open_page, open_tab, role_user, sign_in
 from tests.helpers.reference import reference_filter
 
 pytestmark = pytest.mark.app
@@ -47,7 +47,7 @@ def test_default_view_shows_everyone(page: AppTest) -> None:
 
 
 def test_table_tab_has_rows_and_a_full_download(page: AppTest) -> None:
-    _open(page, "table")
+    _open(sign_in(page, role_user("analyst")), "table")  # customer rows: a role that may read and download them
     table = page.dataframe[0].value
     assert len(table) == 1000 and table["customer_id"].is_monotonic_increasing
     download = page.get("download_button")[0]

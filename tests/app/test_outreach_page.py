@@ -106,3 +106,46 @@ def test_edited_template_without_opt_out_is_refused(accounts) -> None:
     problems = [e.value for e in at.error]
     assert any("무료수신거부" in p for p in problems) and any("02-0000-0000" in p for p in problems)
     assert at.button(key="o_plan").disabled
+
+
+CONTACTS_HEADER = (
+    "customerID,name,mobile,email,sms_consent,sms_consent_date,email_consent,email_consent_date,opted_out\n"
+)
+
+
+def _upload(at, name: str, rows: str):
+    at.file_uploader(key="contacts_file").set_value((name, (CONTACTS_HEADER + rows).encode(), "text/csv")).run()
+    return [m.value for m in at.markdown]
+
+
+def test_contact_import_previews_the_merge_then_keeps_everyone(accounts) -> None:
+    from churn_core.data.warehouse import open_warehouse
+    from churn_core.outreach import consent
+
+    wh = open_warehouse()
+    at = _sign_in(open_page("pages/outreach.py"), "kim")
+    due = len(consent.reconfirmation_due(wh))  # the demo book has grants due for (or past) reconfirmation
+    assert due > 0 and t("out.reconfirm_note", "ko", n=due, years=2, days=30) in [c.value for c in at.caption]
+    demo = int(wh.query("SELECT COUNT(*) AS n FROM {contacts} WHERE is_demo")["n"].iloc[0])
+    try:
+        shown = _upload(at, "a.csv", "3668-QPYBK,김하나,010-2345-6781,,Y,2026-01-05,N,,N\n"
+                                     "9237-HQITU,이둘,010-2345-6782,,Y,2026-01-05,N,,N\n")  # fmt: skip
+        counts = dict(added=2, updated=0, unchanged=0, demo_removed=demo, events_new=2, events_known=0,
+                      grants_without_effect=0, refused=0)  # fmt: skip
+        assert t("out.import_preview", "ko", **counts) in shown  # shown before anything is written
+        assert int(wh.query("SELECT COUNT(*) AS n FROM {contacts}")["n"].iloc[0]) == demo
+        at.button(key="import_confirm").click().run()
+        assert not at.exception, at.exception
+        again = dict(counts, added=0, unchanged=2, demo_removed=0, events_new=0, events_known=2)
+        assert t("out.import_preview", "ko", **again) in [m.value for m in at.markdown]  # the same file again: no-op
+        shown = _upload(at, "b.csv", "9305-CDSKC,박셋,010-2345-6783,,Y,2026-02-01,N,,N\n"
+                                     "7892-POOKP,최넷,010-2345-6784,,Y,,N,,N\n")  # fmt: skip
+        third = dict(counts, added=1, demo_removed=0, events_new=1, refused=1)
+        assert t("out.import_preview", "ko", **third) in shown
+        at.button(key="import_confirm").click().run()
+        book = wh.query("SELECT customer_id, is_demo FROM {contacts} ORDER BY customer_id")
+        assert list(book["customer_id"]) == ["3668-QPYBK", "9237-HQITU", "9305-CDSKC"]  # merged, nobody dropped
+        assert not book["is_demo"].any() and not any(t("out.demo_contacts", "ko")[:20] in w.value for w in at.warning)
+    finally:  # give the other page tests their demo book back
+        wh.execute("DELETE FROM {contacts} WHERE TRUE")
+        wh.close()

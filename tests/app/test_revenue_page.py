@@ -12,7 +12,7 @@ pytestmark = pytest.mark.app
 
 @pytest.fixture
 def page() -> AppTest:
-    return open_page("pages/revenue.py")
+    return open_page("pages/revenue.py", role="analyst")
 
 
 def test_survival_tab_shows_identity_and_held_out_concordance(page: AppTest) -> None:

@@ -23,7 +23,7 @@ def model():
 
 @pytest.fixture
 def page() -> AppTest:
-    return open_page("pages/scoring.py")
+    return open_page("pages/scoring.py", role="analyst")
 
 
 def _open(at: AppTest, name: str) -> AppTest:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.app
 
 @pytest.fixture
 def page() -> AppTest:
-    return open_page("pages/segments.py")
+    return open_page("pages/segments.py", role="analyst")
 
 
 def test_cluster_profiles_cover_every_customer(page: AppTest, warehouse_table) -> None:

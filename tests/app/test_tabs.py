@@ -13,5 +13,5 @@ CASES = [(page, name, n) for page in LAZY_TABS.values() for name, n in page.char
 
 @pytest.mark.parametrize(("page", "name", "expected"), CASES, ids=[f"{p.prefix}-{name}" for p, name, _ in CASES])
 def test_tab(page, name: str, expected: int) -> None:
-    at = open_page(page.path)  # a fresh app per tab: no test depends on the tab another one opened
+    at = open_page(page.path, role="analyst")  # a fresh app per tab: no test depends on the tab another one opened
     assert_tab_charts(at, page.state_key, page.prefix, name, expected)

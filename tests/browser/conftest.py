@@ -1,4 +1,4 @@
-"""A real ``streamlit run`` on 127.0.0.1 and a real headless Chromium driven by Selenium.
+"""A real ``streamlit run app.py`` (what ``make run`` serves) on 127.0.0.1 and a real headless Chromium.
 
 The driver is Debian's ``/usr/bin/chromedriver`` passed as a Service
 (:func:`scrapers.driver.make_driver`), so Selenium Manager never tries to download
@@ -18,6 +18,7 @@ from selenium import webdriver
 
 from churn_core.config import PROJECT_ROOT
 from scrapers.driver import make_driver
+from tests.helpers.apptest import accounts_json
 from tests.helpers.servers import free_port, serving
 
 START_TIMEOUT_S = 60
@@ -35,13 +36,15 @@ def app_url(isolated_warehouse_path, artifacts_dir) -> Iterator[str]:
     port = free_port()
     log_path = artifacts_dir / "streamlit.log"
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "Home.py"),
+        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]  # fmt: skip
     # The server gets a warehouse file of its own: DuckDB lets one process write a file,
     # and this test process holds the session's warehouse open.
+    # It also gets the test accounts (tests.helpers.apptest) that tests sign in with through the form.
     env = {**os.environ, "CHURN_WAREHOUSE_PATH": str(Path(isolated_warehouse_path).with_name("browser.duckdb"))}
+    env["CHURN_STAFF_USERS"] = accounts_json()
     url = f"http://127.0.0.1:{port}"
     try:
         with serving(cmd, f"{url}/_stcore/health", "streamlit", START_TIMEOUT_S, log_path, cwd=PROJECT_ROOT, env=env):

@@ -1,4 +1,4 @@
-"""Upload a CSV to the scoring page in a real browser and download the scored file."""
+"""Upload a CSV to the scoring page in a real browser and download the scored file (signed in through the form)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from churn_core.data.synthetic import to_raw_csv
+from churn_core.i18n import t
+from tests.helpers.apptest import ACCOUNT_PASSWORD, role_user
 from tests.helpers.browser import wait
 
 pytestmark = pytest.mark.browser
@@ -22,7 +24,14 @@ def test_upload_csv_and_download_scores(driver, app_url, artifacts_dir, customer
     downloads.mkdir()
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
 
-    driver.get(f"{app_url}/scoring")
+    driver.get(f"{app_url}/scoring")  # signed out: only the sign-in form, no customer data
+    user = wait(driver, WAIT_S).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, f'input[aria-label="{t("out.username", "ko")}"]')
+    )
+    assert not driver.find_elements(By.CSS_SELECTOR, '[role="tab"], [data-testid="stDownloadButton"]')
+    user.send_keys(role_user("analyst"))
+    driver.find_element(By.CSS_SELECTOR, 'input[type="password"]').send_keys(ACCOUNT_PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, '[data-testid="stFormSubmitButton"] button').click()
     wait(driver, WAIT_S).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[role="tab"]')) == 3)
     batch_tab = driver.find_elements(By.CSS_SELECTOR, '[role="tab"]')[1]
     batch_tab.click()

@@ -197,7 +197,7 @@ def test_timestamps_round_trip(warehouse) -> None:
 def test_outreach_ledger_claims_and_resumes_on_both_backends(fresh) -> None:
     from churn_core.outreach import campaigns as outreach
     from churn_core.outreach import contacts
-    from tests.helpers.outreach_doubles import DAY, SENDER, Clock, FakeProvider
+    from tests.helpers.outreach_doubles import DAY, SENDER, Clock, FakeProvider, consented
 
     fresh.ensure_built()
     ids = pd.DataFrame({"customer_id": [f"C{i}" for i in range(6)]})
@@ -205,6 +205,7 @@ def test_outreach_ledger_claims_and_resumes_on_both_backends(fresh) -> None:
         is_demo=False, sms_consent=True, opted_out=False, night_consent=False,
         phone_e164=[f"+8210555{i:05d}" for i in range(6)],
     )  # fmt: skip
+    consented(fresh, book)
     clock = Clock(DAY)
     audience = ids.assign(risk_tier="high")
     assert outreach.plan(fresh, "bq", audience, "sms", 0.0, "kim", clock())["added"] == 6
@@ -212,6 +213,7 @@ def test_outreach_ledger_claims_and_resumes_on_both_backends(fresh) -> None:
     with pytest.raises(KeyboardInterrupt):
         outreach.send(fresh, "bq", FakeProvider(crash_after=2), SENDER, book, {}, outreach.SendOptions(
             sleep=clock.sleep, now=clock))  # fmt: skip
+    clock.sleep(outreach.SendOptions().sending_timeout_s + 1)  # the crashed row is past the in-flight timeout
     counts = outreach.send(
         fresh, "bq", FakeProvider(), SENDER, book, {}, outreach.SendOptions(sleep=clock.sleep, now=clock)
     )

@@ -1,9 +1,13 @@
-"""Shared doubles of the outreach tests: the demo sender, an injectable clock, a provider double."""
+"""Shared doubles of the outreach tests: the demo sender, an injectable clock, a provider double,
+and consent events for a test contact book (the book itself carries no consent)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+
+from churn_core.outreach import consent
 from churn_core.outreach.campaigns import SendResult
 from churn_core.outreach.compliance import KST, Sender
 
@@ -38,3 +42,23 @@ class FakeProvider:
             return SendResult(False, error_code="21211", message="invalid 'To' number")
         self.sent.append((recipient, message["body"]))
         return SendResult(True, provider_id=f"SM{len(self.sent):032d}")
+
+
+def consented(wh, book: pd.DataFrame, at: dt.datetime = DAY - dt.timedelta(days=30)) -> pd.DataFrame:
+    """Record the consent flags of a test ``book`` as consent events dated ``at`` (source ``staff``).
+
+    ``sms_consent`` / ``email_consent`` / ``night_consent`` true → a grant on that channel;
+    ``opted_out`` true → a withdrawal on ``all`` a second later. Returns ``book``.
+    """
+    rows = []
+    for r in book.to_dict("records"):
+        for flag, channel in (("sms_consent", "sms"), ("email_consent", "email"), ("night_consent", "night")):
+            if r.get(flag):
+                rows.append((r["customer_id"], channel, "granted", at))
+        if r.get("opted_out"):
+            rows.append((r["customer_id"], "all", "withdrawn", at + dt.timedelta(seconds=1)))
+    if rows:
+        events = pd.DataFrame(rows, columns=["customer_id", "channel", "event", "occurred_at"])
+        consent.record_events(wh, events.assign(source="staff", evidence="test book", recorded_by="test",
+                                                recorded_at=pd.NaT))  # fmt: skip
+    return book

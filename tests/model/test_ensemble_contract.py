@@ -16,7 +16,6 @@ Two halves:
 from __future__ import annotations
 
 import pickle
-import time
 
 import numpy as np
 import pandas as pd
@@ -243,11 +242,9 @@ INVALID_PARAMETERS = {  # test id: (parameters, pattern the ValueError message m
 def test_invalid_parameters_raise_before_any_work(data, tune_calls, params, names) -> None:
     X, y = data
     model = ChurnEnsemble(**{"tune_trials": 20, **params})  # the real tuned members: tuning would take minutes
-    start = time.perf_counter()
     with pytest.raises(ValueError, match=names):
         model.fit(X, y)
-    assert time.perf_counter() - start < 1.0
-    assert tune_calls == []
+    assert tune_calls == []  # no tuning ran, and (below) nothing was fitted: the check came first
     assert not [name for name in vars(model) if name.endswith("_")]
 
 

@@ -20,3 +20,20 @@ def test_campaign_simulator_hand_computed() -> None:
     assert result["customers_with"] == pytest.approx(0.9025)
     # no discount: any reduction pays; the break-even needs no reduction at all
     assert break_even_reduction([100.0], surv, Campaign(discount=0.0, uptake=1.0), horizon=2) == 0.0
+
+
+def test_evaluate_offer_is_the_simulator_on_the_models_curves(customers) -> None:
+    from churn_core.analytics import offer_simulation as sim
+    from churn_core.analytics.survival import SurvivalModel
+
+    model = SurvivalModel("weibull").fit(customers.sample(1500, random_state=0))
+    chosen = customers[customers["is_senior"]].head(80)
+    campaign = Campaign(discount=0.1, uptake=0.5, churn_reduction=0.2)
+    offer = sim.evaluate_offer(model, chosen, campaign)
+    surv = model.conditional_survival(chosen, 24)
+    assert offer.result.equals(simulate(chosen["monthly_charges"], surv, campaign))
+    assert offer.break_even == break_even_reduction(chosen["monthly_charges"], surv, campaign)
+    assert offer.sensitivity.equals(sim.sensitivity(chosen["monthly_charges"], surv, campaign))
+    assert sim.audience_options(customers.assign(segment=[0, 1] * (len(customers) // 2) + [1] * (len(customers) % 2)))[
+        :4
+    ] == ["at_risk_seniors", "seniors", 0, 1]

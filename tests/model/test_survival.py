@@ -44,3 +44,14 @@ def test_proportional_hazards_check_flags_offer_and_contract(split) -> None:
     train, _ = split
     violations = sv.SurvivalModel("cox").fit(train).ph_violations(train)
     assert any(name.startswith(("offer_", "contract_")) for name in violations.index)
+
+
+def test_a_subset_missing_a_level_is_predicted_with_the_training_columns(split) -> None:
+    train, test = split
+    model = sv.SurvivalModel("weibull").fit(train)
+    month_to_month = test[test["contract"] == "Month-to-month"].head(40)  # no "One year" / "Two year" rows
+    alone = model.conditional_survival(month_to_month, horizon=12)
+    within = model.conditional_survival(test, horizon=12)[test.index.get_indexer(month_to_month.index)]
+    assert np.allclose(alone, within)
+    with pytest.raises(ValueError, match="not seen"):
+        model.conditional_survival(test.head(3).assign(contract="Three year"), horizon=12)

@@ -20,3 +20,12 @@ def wh(tmp_path):
     w.ensure_built()
     yield w
     w.close()
+
+
+@pytest.fixture
+def store(tmp_path):
+    """An empty DuckDB warehouse with the declared tables only (no customers: none are needed)."""
+    w = DuckDBWarehouse(tmp_path / "store.duckdb", RAW_CUSTOMERS_CSV)
+    w.ensure_tables()
+    yield w
+    w.close()

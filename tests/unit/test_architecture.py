@@ -67,3 +67,41 @@ def test_pages_are_thin(path) -> None:
 def test_ui_holds_only_streamlit_glue() -> None:
     for path in (PROJECT_ROOT / "ui").glob("*.py"):
         assert not {"plotly", "sklearn", "duckdb", "sqlglot", "numpy"} & _imports(path), path
+
+
+def _names_used_across_subpackages() -> dict[str, set[str]]:
+    """Names that code outside a subpackage imports from (or reads off) one of its modules."""
+    used: dict[str, set[tuple[str, str]]] = {s: set() for s in SUBPACKAGES}
+    sources = [p for d in ("churn_core", "ui", "pages", "scrapers", "api") for p in (PROJECT_ROOT / d).rglob("*.py")]
+    for path in [*sources, PROJECT_ROOT / "Home.py", PROJECT_ROOT / "app.py"]:
+        rel = path.relative_to(PROJECT_ROOT).parts
+        home = rel[1] if rel[0] == "churn_core" and len(rel) > 2 else None
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or not node.module or not node.module.startswith("churn_core."):
+                continue
+            parts = node.module.split(".")
+            if parts[1] not in SUBPACKAGES or parts[1] == home:
+                continue
+            for alias in node.names:
+                if len(parts) == 3:
+                    used[parts[1]].add((parts[2], alias.name))
+                else:  # `from churn_core.analytics import eda as x`: the attributes read off x count
+                    aliases[alias.asname or alias.name] = (parts[1], alias.name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+                package, module = aliases[node.value.id]
+                used[package].add((module, node.attr))
+    return used
+
+
+@pytest.mark.parametrize("name", SUBPACKAGES)
+def test_what_other_parts_use_is_in_the_public_api(name) -> None:
+    package = importlib.import_module(f"churn_core.{name}")
+    missing = []
+    for module, used in sorted(_names_used_across_subpackages()[name]):
+        own = getattr(importlib.import_module(f"churn_core.{name}.{module}"), "__all__", ())
+        if used not in package.__all__ and used not in own:  # a module may keep generic names (check) to itself
+            missing.append(f"{module}.{used}")
+    assert not missing, f"churn_core.{name} is used for {missing}: export them in its __all__"

@@ -5,21 +5,18 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import email
-import socket
-import ssl
 from email import policy
 
 import pandas as pd
 import pytest
-import trustme
-from aiosmtpd.controller import Controller
 
 from churn_core.outreach import campaigns as outreach
 from churn_core.outreach import compliance, contacts
 from churn_core.outreach.campaigns import SendOptions, SmtpEmailChannel, TwilioSmsChannel
 from churn_core.outreach.compliance import KST
-from tests.helpers.outreach_doubles import SENDER, Clock
+from tests.helpers.outreach_doubles import SENDER, Clock, consented
 from tests.helpers.servers import JsonStub
+from tests.helpers.smtp import running_smtp
 
 pytestmark = pytest.mark.unit
 
@@ -27,32 +24,11 @@ SID, TOKEN = "AC" + "0" * 32, "test-token-not-secret"
 
 
 # -- SMTP ----------------------------------------------------------------------------------
-class Inbox:
-    def __init__(self):
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp_server():
-    ca = trustme.CA()
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
-    client_ctx = ssl.create_default_context()
-    ca.configure_trust(client_ctx)
-    inbox = Inbox()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=server_ctx, require_starttls=True)
-    controller.start()
-    try:
-        yield controller, inbox, client_ctx
-    finally:
-        controller.stop()
+    """aiosmtpd on a free 127.0.0.1 port requiring STARTTLS (tests.helpers.smtp)."""
+    with running_smtp() as server:
+        yield server
 
 
 def test_korean_email_arrives_over_starttls_with_every_required_part(smtp_server) -> None:
@@ -125,6 +101,7 @@ def test_twilio_client_retries_rate_limits_and_records_errors(wh) -> None:
         is_demo=False, sms_consent=True, opted_out=False,
         phone_e164=["+821023456781", "+821023456782", "+821023456783", "+821023456784"],
     )  # fmt: skip
+    consented(wh, book)
     script = {"+821023456782": [429, 201], "+821023456783": [400], "+821023456784": [500, 500, 500, 500]}
     clock = Clock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=KST))
     with twilio_stub(script) as stub:

@@ -48,6 +48,10 @@ def test_kpis(case, warehouse) -> None:
         assert np.isnan(k["other_churn_rate"])
     assert k["mrr_lost_usd"] == pytest.approx(sub.loc[sub["churn_flag"] == 1, "monthly_charges"].sum())
     assert k["mrr_usd"] == pytest.approx(sub["monthly_charges"].sum())
+    assert k["mrr_lost_share"] == pytest.approx(k["mrr_lost_usd"] / k["mrr_usd"])
+    if len(seniors) and len(others):
+        gap = 100 * (seniors["churn_flag"].mean() - others["churn_flag"].mean())
+        assert k["senior_gap_pp"] == pytest.approx(gap)
 
 
 def test_headline_numbers(warehouse) -> None:

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from churn_core.outreach import campaigns as outreach
-from churn_core.outreach import compliance, contacts
+from churn_core.outreach import compliance, consent, contacts
 from churn_core.outreach.campaigns import OutboxOnlyChannel, SendOptions
 from churn_core.outreach.compliance import DEFAULT_TEMPLATES, KST, Template
-from tests.helpers.outreach_doubles import DAY, NIGHT, SENDER, Clock, FakeProvider
+from tests.helpers.outreach_doubles import DAY, NIGHT, SENDER, Clock, FakeProvider, consented
 
 pytestmark = pytest.mark.unit
 
@@ -55,11 +55,12 @@ def test_quiet_hours_in_korean_time() -> None:
 def test_send_is_idempotent_and_respects_consent_at_send_time(wh) -> None:
     book = _book(opted_out=[False] * 11 + [True])
     book.loc[3, "sms_consent"] = False
+    consented(wh, book)
     clock = Clock(DAY)
     first = outreach.plan(wh, "c1", _audience(book), "sms", 0.0, "kim", clock())
     assert first == {"added": 12, "already_planned": 0, "control": 0}
     assert outreach.plan(wh, "c1", _audience(book), "sms", 0.0, "kim", clock())["added"] == 0  # double click
-    book.loc[5, "opted_out"] = True  # opted out after the audience was chosen
+    consent.record_opt_out(wh, "C005", "staff", "by phone", occurred_at=clock())  # after the audience was chosen
     provider = FakeProvider()
     opts = SendOptions(rate_per_s=10, sleep=clock.sleep, now=clock)
     counts = outreach.send(wh, "c1", provider, SENDER, book, {}, opts)
@@ -78,7 +79,7 @@ def test_send_is_idempotent_and_respects_consent_at_send_time(wh) -> None:
 
 
 def test_quiet_hours_hold_until_eight_unless_night_consent(wh) -> None:
-    book = _book(4, night_consent=[True, False, False, False])
+    book = consented(wh, _book(4, night_consent=[True, False, False, False]))
     clock = Clock(NIGHT)
     outreach.plan(wh, "night", _audience(book), "sms", 0.0, "kim", clock())
     provider = FakeProvider()
@@ -93,7 +94,7 @@ def test_quiet_hours_hold_until_eight_unless_night_consent(wh) -> None:
 
 
 def test_crash_mid_campaign_resumes_without_repeating(wh) -> None:
-    book = _book(10)
+    book = consented(wh, _book(10))
     clock = Clock(DAY)
     outreach.plan(wh, "crash", _audience(book), "sms", 0.0, "kim", clock())
     opts = SendOptions(sleep=clock.sleep, now=clock)
@@ -103,8 +104,11 @@ def test_crash_mid_campaign_resumes_without_repeating(wh) -> None:
     statuses = outreach.ledger(wh, "crash")["status"].value_counts().to_dict()
     assert statuses == {"sent": 4, "sending": 1, "queued": 5}
     restarted = FakeProvider()
+    early = outreach.send(wh, "crash", restarted, SENDER, book, {}, opts)  # the row may still be in flight
+    assert early["unknown_outcome"] == 0 and early["sent"] == 5
+    clock.sleep(opts.sending_timeout_s + 1)  # past the timeout: a crash, recovered once, never resent
     counts = outreach.send(wh, "crash", restarted, SENDER, book, {}, opts)
-    assert counts == {"sent": 5, "recorded": 0, "failed": 0, "skipped": 0, "held": 0, "unknown_outcome": 1}
+    assert counts == {"sent": 0, "recorded": 0, "failed": 0, "skipped": 0, "held": 0, "unknown_outcome": 1}
     everyone = [r for r, _ in crashing.sent + restarted.sent]
     assert len(everyone) == len(set(everyone)) == 9  # nobody got two messages
     led = outreach.ledger(wh, "crash")
@@ -114,7 +118,7 @@ def test_crash_mid_campaign_resumes_without_repeating(wh) -> None:
 
 
 def test_failures_are_recorded_and_do_not_stop_the_rest(wh) -> None:
-    book = _book(5)
+    book = consented(wh, _book(5))
     clock = Clock(DAY)
     outreach.plan(wh, "f", _audience(book), "sms", 0.0, "kim", clock())
     provider = FakeProvider(fail_for={book.loc[1, "phone_e164"]})
@@ -126,7 +130,7 @@ def test_failures_are_recorded_and_do_not_stop_the_rest(wh) -> None:
 
 def test_control_group_is_held_out_and_effect_is_measured(wh) -> None:
     ids = wh.query("SELECT customer_id FROM {customers} WHERE is_senior ORDER BY customer_id LIMIT 400")
-    book = contacts.demo_contacts(ids, gus=("종로구",))
+    book = consented(wh, contacts.demo_contacts(ids, gus=("종로구",)))
     clock = Clock(DAY)
     summary = outreach.plan(wh, "ctl", _audience(book), "email", 0.2, "kim", clock())
     assert 50 < summary["control"] < 110  # about 20 % of 400

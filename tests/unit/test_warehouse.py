@@ -70,3 +70,16 @@ def test_parameters_and_arrays_translate_to_duckdb(private: DuckDBWarehouse) -> 
     got = private.query(sql, {"t": 24, "c": ["One year", "Two year"]})["n"].iloc[0]
     df = pd.read_csv(io.BytesIO(private.raw_csv.read_bytes()))
     assert got == ((df["tenure"] >= 24) & df["Contract"].isin(["One year", "Two year"])).sum()
+
+
+def test_a_warehouse_built_without_segments_is_not_current_for_the_studio(tmp_path) -> None:
+    raw = tmp_path / "raw.csv"
+    shutil.copy(RAW_CUSTOMERS_CSV, raw)
+    plain = DuckDBWarehouse(tmp_path / "w.duckdb", raw)
+    plain.ensure_built()
+    assert "segment" not in plain.schema("customers")
+    plain.close()
+    studio = DuckDBWarehouse(tmp_path / "w.duckdb", raw, enrich=STUDIO_ENRICH)
+    assert not studio.is_current()
+    assert studio.ensure_built() is True and "segment" in studio.schema("customers")
+    assert studio.meta()["enrich"] == studio.enrich_name != ""

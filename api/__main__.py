@@ -1,0 +1,18 @@
+"""``python -m api``: serve the API with uvicorn on the settings' ``api_host:api_port`` (127.0.0.1:8502)."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from api.main import create_app
+from churn_core.config import get_settings
+
+
+def main() -> None:
+    """Serve :func:`api.main.create_app` until interrupted (the server header is left out)."""
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, server_header=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""The API's app factory: ``create_app(settings)`` → a FastAPI app (served by uvicorn, see :mod:`api.__main__`).
+
+What every response gets, whatever the route:
+
+* bodies larger than :data:`MAX_BODY_BYTES` are refused with 413 before any route reads them;
+* security headers: a content security policy that allows no script, no framing
+  (clickjacking) and forms posting only to this origin; ``Referrer-Policy: no-referrer``
+  (an opt-out link's token never leaks to another site); ``Cache-Control: no-store``;
+* uvicorn's access log shows ``token=[redacted]`` instead of a token.
+
+No interactive documentation (``/docs`` would load Swagger UI from a CDN; nothing here is
+for browsing). ``GET /healthz`` answers ``{"status": "ok"}`` without touching the warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+
+from api.routes import optout
+from churn_core.config import Settings, get_settings
+from churn_core.data.warehouse import open_warehouse
+from churn_core.outreach import unsubscribe
+from churn_core.studio import shared_warehouse
+
+#: Largest request body accepted (a one-click POST is about 150 bytes).
+MAX_BODY_BYTES = 16_384
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+_TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"]+")
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class LimitAndHeaders:
+    """ASGI middleware: refuse bodies over ``max_bytes`` (413) and add :data:`SECURITY_HEADERS`."""
+
+    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > self.max_bytes:
+            await PlainTextResponse("request body too large", 413, headers=SECURITY_HEADERS)(scope, receive, send)
+            return
+        received, started = 0, False
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:  # a chunked body without Content-Length
+                raise _BodyTooLarge
+            return message
+
+        async def send_with_headers(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items() if k.encode() not in names]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except _BodyTooLarge:
+            if not started:
+                await PlainTextResponse("request body too large", 413, headers=SECURITY_HEADERS)(scope, receive, send)
+
+
+class RedactTokens(logging.Filter):
+    """Replaces the value of every ``token=`` in uvicorn's access-log lines with ``[redacted]``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_TOKEN_IN_URL.sub(r"\1[redacted]", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def create_app(settings: Settings | None = None, in_app_process: bool = False) -> FastAPI:
+    """The API app for ``settings`` (default: the process settings).
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Warehouse, signing key (``unsubscribe_secret`` or its generated file), sender
+        details shown on the pages (``opt_out_phone``, ``privacy_url``).
+    in_app_process : bool
+        Mounted in the Streamlit process (``app.py``, under ``/api``): routes use the
+        process's one warehouse (:func:`churn_core.studio.shared_warehouse`), the same
+        DuckDB connection as the app. Standalone (``python -m api``) they open it per request.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        Routes: ``GET /healthz``; ``GET`` and ``POST /optout`` (:mod:`api.routes.optout`).
+
+    Raises
+    ------
+    ValueError
+        If the signing key is unusable (too short) or BigQuery is selected without a project.
+    OSError
+        If no signing key is configured and the key file can be neither read nor created.
+    """
+    settings = settings or get_settings()
+    unsubscribe.secret(settings)  # fail at start, not at the first click (and create the key file once)
+    app = FastAPI(title="Multi-Telecom retention studio API", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.in_app_process = in_app_process
+    if in_app_process:
+        app.state.warehouse = shared_warehouse(settings)
+    else:
+        app.state.warehouse = None if settings.warehouse_backend == "duckdb" else open_warehouse(settings)
+    app.add_middleware(LimitAndHeaders, max_bytes=MAX_BODY_BYTES)
+    app.include_router(optout.router)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactTokens) for f in access.filters):
+        access.addFilter(RedactTokens())
+    return app
