@@ -59,7 +59,7 @@ with st.expander(tr("out.reconfirm")):
 
 st.header(tr("out.audience"))
 c1, c2, c3 = st.columns(3)
-channel = c1.selectbox(tr("out.channel"), ("sms", "email"), format_func=lambda c: tr(f"out.channel_{c}"), key="o_ch")
+channel = c1.selectbox(tr("out.channel"), contacts.CHANNELS, format_func=lambda c: tr(f"out.channel_{c}"), key="o_ch")
 tiers = c2.multiselect(tr("out.tiers"), AT_RISK_TIERS[::-1], default=AT_RISK_TIERS[::-1],
                        format_func=lambda t: tr(f"tier.{t}"), key="o_tiers")  # fmt: skip
 ages = c3.multiselect(tr("out.ages"), SENIOR_AGE_GROUPS, key="o_ages", placeholder=tr("filters.all"))

@@ -17,12 +17,14 @@ from ui import (
     survival_results,
     tr,
 )
+from ui.widgets import percent_slider
 
 page_setup("nav.revenue", ":material/savings:")
 lg = lang()
 customers = sample_page_intro("clv.title")
 model, clv, ev = survival_results()
 
+ASSUMED, OFFER = cl.CLVAssumptions(), sim.Campaign()  # the library's defaults start the sliders
 NAMES = ("survival", "clv", "risk", "campaign")
 tab = page_tabs("clv", NAMES, "clv_tab")
 
@@ -45,8 +47,8 @@ if tab["clv"].open:
     with tab["clv"]:
         st.markdown(tr("clv.formula"))
         a1, a2 = st.columns(2)
-        margin = a1.slider(tr("clv.margin"), 5, 100, 30, key="clv_margin") / 100
-        rate = a2.slider(tr("clv.discount_rate"), 0, 30, 10, key="clv_rate") / 100
+        margin = percent_slider(a1, tr("clv.margin"), ASSUMED.margin_rate, 100, "clv_margin", min_percent=5)
+        rate = percent_slider(a2, tr("clv.discount_rate"), ASSUMED.annual_discount, 30, "clv_rate")
         clv = cl.customer_clv(model, customers, cl.CLVAssumptions(margin_rate=margin, annual_discount=rate))
         c1, c2 = st.columns(2)
         c1.metric(tr("clv.median_clv"), fmt_usd(clv["clv_usd"].median()))
@@ -72,9 +74,9 @@ if tab["campaign"].open:
     with tab["campaign"]:
         st.markdown(tr("clv.campaign_intro"))
         c1, c2, c3 = st.columns(3)
-        discount = c1.slider(tr("clv.discount"), 0, 30, 10, key="cp_discount") / 100
-        uptake = c2.slider(tr("clv.uptake"), 0, 100, 50, key="cp_uptake") / 100
-        reduction = c3.slider(tr("clv.churn_reduction"), 0, 30, 10, key="cp_reduction") / 100
+        discount = percent_slider(c1, tr("clv.discount"), OFFER.discount, 30, "cp_discount")
+        uptake = percent_slider(c2, tr("clv.uptake"), OFFER.uptake, 100, "cp_uptake")
+        reduction = percent_slider(c3, tr("clv.churn_reduction"), OFFER.churn_reduction, 30, "cp_reduction")
 
         def audience_label(a):
             return tr("filters.segment_n", n=a) if isinstance(a, int) else tr(f"clv.audience_{a}")

@@ -3,11 +3,12 @@
 import streamlit as st
 
 from churn_core import charts
+from churn_core.config import get_settings
 from churn_core.data.loading import TENURE_MAX_MONTHS, DataValidationError
 from churn_core.data.uploads import UploadLimitError
 from churn_core.escaping import markdown_text
 from churn_core.i18n import feature_label, fmt_int, fmt_pct, fmt_usd, value_label
-from churn_core.prediction.scoring import WHAT_IF_FEATURES, score_one, what_if_options
+from churn_core.prediction.scoring import WHAT_IF_FEATURES, WHAT_IF_MAX_MONTHLY_USD, codes, score_one, what_if_options
 from ui import (
     at_risk_senior_scores,
     customer_count,
@@ -53,7 +54,12 @@ if tab["single"].open:
             feature_label("tenure", lg), 0, TENURE_MAX_MONTHS, int(base["tenure"]), key=f"wi_tenure_{cid}"
         )
         customer["monthly_charges"] = cols[1].number_input(
-            feature_label("monthly_charges", lg), 0.0, 500.0, float(base["monthly_charges"]), 1.0, key=f"wi_mc_{cid}"
+            feature_label("monthly_charges", lg),
+            0.0,
+            WHAT_IF_MAX_MONTHLY_USD,
+            float(base["monthly_charges"]),
+            1.0,
+            key=f"wi_mc_{cid}",
         )
         scored, contributions = score_one(model, customer, explainer(), economics)
         c1, c2, c3, c4 = st.columns(4)
@@ -63,13 +69,13 @@ if tab["single"].open:
         c4.metric(tr("score.expected_profit"), fmt_usd(scored["expected_profit_usd"]))
         left, right = st.columns([3, 2])
         left.plotly_chart(charts.drivers_figure(contributions, customer, lg), width="stretch")
-        up = [f for f in scored["drivers_up"].split("|") if f]
+        up = codes(scored["drivers_up"])
         right.markdown(f"**{tr('score.drivers_up')}**")
         drivers = [f"- {markdown_text(feature_label(f, lg))}: {markdown_text(value_label(customer[f], lg))}"
                    for f in up]  # fmt: skip
         right.markdown("\n".join(drivers) or "–")
         right.markdown(f"**{tr('score.actions')}**")
-        actions = [a for a in scored["actions"].split("|") if a]
+        actions = codes(scored["actions"])
         right.markdown("\n".join(f"- {tr(f'action.{a}')}" for a in actions) or tr("score.no_actions"))
 
 if tab["batch"].open:
@@ -86,7 +92,7 @@ if tab["batch"].open:
                 st.dataframe(exc.problems, hide_index=True)
             else:
                 st.success(tr("score.done", n=fmt_int(len(result))))
-                st.dataframe(result.head(1000), hide_index=True)
+                st.dataframe(result.head(get_settings().max_table_rows), hide_index=True)
                 download_button(tr("score.download"), result, "churn_scores.csv")
 
 if tab["seniors"].open:

@@ -188,3 +188,8 @@ def contacts_from_upload(upload):
     except UploadLimitError as exc:
         st.error(upload_limit_text(exc))
         return None
+
+
+def percent_slider(container, label: str, default: float, max_percent: int, key: str, min_percent: int = 0) -> float:
+    """A slider in whole percent whose default is a library default (a fraction); returns a fraction."""
+    return container.slider(label, min_percent, max_percent, round(100 * default), key=key) / 100

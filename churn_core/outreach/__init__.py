@@ -39,6 +39,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "record_opt_out",
         ],
         "contacts": [
+            "CHANNELS",
             "ContactImport",
             "ImportPreview",
             "apply_import",

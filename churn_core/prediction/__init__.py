@@ -66,6 +66,8 @@ __getattr__, __dir__, __all__ = lazy.attach(
         ],
         "scoring": [
             "WHAT_IF_FEATURES",
+            "WHAT_IF_MAX_MONTHLY_USD",
+            "codes",
             "prepare_csv",
             "prepare_for_scoring",
             "score_and_explain",

@@ -320,3 +320,12 @@ def what_if_options(feature: str) -> tuple[str, ...]:
     """
     values = allowed_values(feature)
     return tuple(v for v in values if v != NO_INTERNET_LEVEL) + tuple(v for v in values if v == NO_INTERNET_LEVEL)
+
+
+#: Upper end of the what-if monthly charges input (USD/month): the IBM sample's largest is 118.75.
+WHAT_IF_MAX_MONTHLY_USD: float = 500.0
+
+
+def codes(joined: str) -> list[str]:
+    """The codes of a ``|``-joined score column (``drivers_up``, ``drivers_down``, ``actions``); [] when empty."""
+    return [c for c in str(joined).split("|") if c]

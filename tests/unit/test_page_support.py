@@ -65,3 +65,9 @@ def test_profit_view_and_card_metric() -> None:
     card = {"evaluation": {"extended_features": {"all": {"roc_auc": {"mean": 0.8841, "std": 0.01}}}}}
     assert evaluation.card_metric(card, "roc_auc") == pytest.approx(0.8841)
     assert evaluation.card_metric(card, "pr_auc") is None and evaluation.card_metric({}, "roc_auc") is None
+
+
+def test_codes_of_joined_score_columns() -> None:
+    from churn_core.prediction.scoring import codes
+
+    assert codes("tenure|contract") == ["tenure", "contract"] and codes("") == [] and codes("x|") == ["x"]
