@@ -7,13 +7,16 @@ import streamlit as st
 
 from churn_core import charts
 from churn_core.analytics import eda
+from churn_core.formatting import to_kst
 from churn_core.i18n import fmt_int, fmt_pct, fmt_usd
 from ui import PAGES, lang, page_setup, query, tr, warehouse
+from ui.widgets import requires_columns, schema_note
 
 page_setup("nav.home", ":material/home:")
 
 st.title(tr("app.title"))
 st.info(tr("app.data_note"), icon=":material/info:")
+schema_note()
 st.markdown(tr("home.intro"))
 
 everyone = eda.EdaFilters()
@@ -44,8 +47,9 @@ st.caption(
     f"({tr('home.group_help', n=fmt_int(k['other_customers']))})"
 )
 
-by_age = query("churn_by_category", everyone, features=("age_group",))
-st.plotly_chart(charts.churn_rate_bars(by_age, "age_group", lang()), width="stretch")
+if requires_columns("age_group"):  # a classic Kaggle file has no Age
+    by_age = query("churn_by_category", everyone, features=("age_group",))
+    st.plotly_chart(charts.churn_rate_bars(by_age, "age_group", lang()), width="stretch")
 
 st.subheader(tr("home.pages"))
 for path, key, icon in PAGES[1:]:
@@ -59,6 +63,6 @@ st.caption(
         backend=tr(f"app.backend_{warehouse().backend}"),
         file=meta["raw_file"],
         n=fmt_int(int(meta["n_customers"])),
-        built=meta["built_at"],
+        built=to_kst([meta["built_at"]]).iloc[0] or meta["built_at"],  # stored in UTC, shown in KST
     )
 )

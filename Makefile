@@ -26,7 +26,8 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 # Leaflet and plugins from the npm registry, served by the app itself (no CDN at run time).
-$(ASSETS): vendor/package.json vendor/package-lock.json $(STAMP)
+# The copy list (VENDOR_FILES) is in churn_core/geo/maps.py: a change there copies again.
+$(ASSETS): vendor/package.json vendor/package-lock.json churn_core/geo/maps.py $(STAMP)
 	npm ci --prefix vendor --no-audit --no-fund --loglevel=error
 	$(BIN)/python -c "from churn_core.geo.maps import install_vendor_assets as i; i('vendor/node_modules', 'static')"
 	touch $(ASSETS)
@@ -39,7 +40,7 @@ run: setup ## Build the warehouse, train the model if models/ has none, print ho
 	$(BIN)/churn-studio demo-accounts
 	$(BIN)/streamlit run app.py
 
-api: setup ## Serve the HTTP API alone (one-click unsubscribe at /optout) on 127.0.0.1:8502; `make run` mounts it at /api
+api: setup ## Serve the HTTP API alone (predictions at /v1, one-click unsubscribe at /optout) on 127.0.0.1:8502; `make run` mounts it at /api
 	$(BIN)/python -m api
 
 # The APT packages not installed yet, asked of dpkg when system-deps runs (all of them where there is no dpkg).

@@ -1,4 +1,12 @@
-"""Dependencies of the API routes: the settings and the warehouse.
+"""Dependencies of the API routes: the settings, the warehouse, the serving model and the API key.
+
+The model the prediction routes use comes from one function, :func:`load_model` (today the
+trained model of ``models/``; a model registry's champion later replaces its body only). It is
+loaded once per process on first use (or at start-up, standalone) and kept in ``app.state``.
+
+:func:`require_api_key` checks the ``X-API-Key`` header against the settings' digests
+(:mod:`api.keys`; 401 when missing, unknown or revoked) and then the key's rate limit (``limits``
+moving window in memory, per key; 429 with ``Retry-After``).
 
 The settings are the ones :func:`api.main.create_app` was given (``app.state.settings``).
 
@@ -13,12 +21,19 @@ first query does, inside the route, where a failure becomes a 503.
 
 from __future__ import annotations
 
+import math
+import threading
+import time
 from collections.abc import Iterator
-from typing import Annotated
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader
 
+from api.keys import match_api_key
 from churn_core.config import Settings
+from churn_core.data.loading import file_sha256
 from churn_core.data.warehouse import Warehouse, open_warehouse
 
 
@@ -42,3 +57,145 @@ def get_warehouse(request: Request) -> Iterator[Warehouse]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 WarehouseDep = Annotated[Warehouse, Depends(get_warehouse)]
+
+
+@dataclass
+class ServingModel:
+    """The model the prediction routes use, with what they need beside it.
+
+    Attributes
+    ----------
+    bundle : churn_core.prediction.training.Bundle
+        Model, explainer background and model card.
+    ref : dict of str
+        ``name``, ``schema``, ``version`` (training time stamp) and ``sha256`` of the model file.
+    """
+
+    bundle: Any
+    ref: dict[str, str]
+    _explainer: Any = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def model(self):
+        """The fitted :class:`churn_core.prediction.ensemble.ChurnEnsemble`."""
+        return self.bundle.model
+
+    def explainer(self):
+        """The SHAP explainer of the model (:class:`churn_core.prediction.explain.EnsembleExplainer`), made once."""
+        with self._lock:
+            if self._explainer is None:
+                from churn_core.prediction.explain import EnsembleExplainer
+
+                self._explainer = EnsembleExplainer(self.bundle.model, self.bundle.background)
+            return self._explainer
+
+
+def load_model(settings: Settings, schema: str = "extended") -> ServingModel:
+    """Load the model that serves predictions: the one place that decides which model it is.
+
+    Today the trained model for ``schema`` in ``settings.models_dir``, with the manifest and
+    trusted-type checks of :func:`churn_core.prediction.training.load_schema_bundle`. A model
+    registry's champion replaces this body (the routes and tests stay as they are).
+
+    Parameters
+    ----------
+    settings : Settings
+        ``models_dir`` is read.
+    schema : {"extended", "classic"}
+        Schema of the customers the model scores.
+
+    Returns
+    -------
+    ServingModel
+
+    Raises
+    ------
+    FileNotFoundError, ModelFileError, ValueError
+        As :func:`~churn_core.prediction.training.load_schema_bundle` (no model, changed file,
+        untrusted type, wrong schema).
+    """
+    from churn_core.prediction.training import MODEL_FILE, bundle_dir, load_schema_bundle, model_label
+
+    bundle = load_schema_bundle(schema, settings.models_dir)
+    bundle.model.set_inference_threads(1)  # requests run in parallel threads; one row gains nothing from more
+    ref = {**model_label(bundle.card), "sha256": file_sha256(bundle_dir(settings.models_dir, schema) / MODEL_FILE)}
+    return ServingModel(bundle, ref)
+
+
+def serving_model(app) -> ServingModel:
+    """The app's serving model, loaded by :func:`load_model` on first use (one load at a time).
+
+    Raises
+    ------
+    HTTPException
+        503 naming why no model could be loaded (the next request tries again).
+    """
+    model = getattr(app.state, "model", None)
+    if model is not None:
+        return model
+    with app.state.model_lock:
+        if app.state.model is None:
+            try:
+                app.state.model = load_model(app.state.settings)
+                app.state.model_error = None
+            except (OSError, ValueError, TypeError) as exc:  # missing, changed or untrusted artifacts
+                app.state.model_error = str(exc)
+                raise HTTPException(503, f"no model can be loaded: {exc}", headers={"Retry-After": "60"}) from exc
+    return app.state.model
+
+
+def get_model(request: Request) -> ServingModel:
+    """Dependency: :func:`serving_model` of the running app."""
+    return serving_model(request.app)
+
+
+#: The header that carries the API key (shown in the OpenAPI document as the ``ApiKey`` scheme).
+API_KEY_HEADER = APIKeyHeader(name="X-API-Key", scheme_name="ApiKey", auto_error=False)
+
+
+class KeyRateLimiter:
+    """Per-key request limits (``limits``: moving window, in-memory storage of this process)."""
+
+    def __init__(self, settings: Settings):
+        from limits import parse
+        from limits.storage import MemoryStorage
+        from limits.strategies import MovingWindowRateLimiter
+
+        self._default = parse(settings.api_rate_limit)
+        self._per_key = {name: parse(value) for name, value in settings.api_key_rate_limits.items()}
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def hit(self, key_name: str) -> float | None:
+        """Count one request of ``key_name``: None if allowed, else the seconds until one is allowed again."""
+        item = self._per_key.get(key_name, self._default)
+        if self._limiter.hit(item, "api-key", key_name):
+            return None
+        reset_at, _ = self._limiter.get_window_stats(item, "api-key", key_name)
+        return max(1.0, reset_at - time.time())
+
+
+def require_api_key(request: Request, key: Annotated[str | None, Security(API_KEY_HEADER)] = None) -> str:
+    """Dependency of every ``/v1`` route: the name of the request's valid key, within its rate limit.
+
+    Raises
+    ------
+    HTTPException
+        401 when the key is missing, unknown or revoked (or no key is configured); 429 with
+        ``Retry-After`` when the key's rate limit is used up.
+    """
+    settings: Settings = request.app.state.settings
+    name = match_api_key(key, settings.api_keys, settings.api_revoked_keys)
+    if name is None:
+        why = "missing" if not key else "not valid"
+        hint = "" if settings.api_keys else " (no API keys are configured: `churn-studio api-key NAME`)"
+        raise HTTPException(401, f"API key {why}: send a valid key in the X-API-Key header{hint}",
+                            headers={"WWW-Authenticate": "ApiKey"})  # fmt: skip
+    wait = request.app.state.rate_limiter.hit(name)
+    if wait is not None:
+        raise HTTPException(429, f"rate limit of key {name!r} reached", headers={"Retry-After": str(math.ceil(wait))})
+    return name
+
+
+ModelDep = Annotated[ServingModel, Depends(get_model)]
+ApiKeyDep = Annotated[str, Depends(require_api_key)]

@@ -2,25 +2,35 @@
 
 What every response gets, whatever the route:
 
-* bodies larger than :data:`MAX_BODY_BYTES` are refused with 413 before any route reads them;
+* bodies larger than :data:`MAX_BODY_BYTES` (a batch prediction: the settings'
+  ``api_max_body_bytes``) are refused with 413 before any route reads them;
 * security headers: a content security policy that allows no script, no framing
   (clickjacking) and forms posting only to this origin; ``Referrer-Policy: no-referrer``
   (an opt-out link's token never leaks to another site); ``Cache-Control: no-store``;
 * uvicorn's access log shows ``token=[redacted]`` instead of a token.
 
 No interactive documentation (``/docs`` would load Swagger UI from a CDN; nothing here is
-for browsing). ``GET /healthz`` answers ``{"status": "ok"}`` without touching the warehouse.
+for browsing); the OpenAPI document is served at ``/openapi.json``. ``GET /healthz`` answers
+``{"status": "ok"}`` without touching the warehouse; ``GET /health`` also says whether a model
+is loaded. The prediction routes (``/v1/…``, :mod:`api.routes.predict`, :mod:`api.routes.model`)
+need an API key (:func:`api.deps.require_api_key`).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
+import threading
+from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
 
-from api.routes import optout
+from api.deps import KeyRateLimiter, serving_model
+from api.routes import health, model, optout, predict
 from churn_core.config import Settings, get_settings
 from churn_core.data.warehouse import open_warehouse
 from churn_core.outreach import unsubscribe
@@ -46,15 +56,16 @@ class _BodyTooLarge(Exception):
 class LimitAndHeaders:
     """ASGI middleware: refuse bodies over ``max_bytes`` (413) and add :data:`SECURITY_HEADERS`."""
 
-    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None):
+        self.app, self.max_bytes, self.larger = app, max_bytes, larger or {}
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = next((n for path, n in self.larger.items() if scope["path"].endswith(path)), self.max_bytes)
         length = dict(scope["headers"]).get(b"content-length", b"0")
-        if not length.isdigit() or int(length) > self.max_bytes:
+        if not length.isdigit() or int(length) > max_bytes:
             await PlainTextResponse("request body too large", 413, headers=SECURITY_HEADERS)(scope, receive, send)
             return
         received, started = 0, False
@@ -63,7 +74,7 @@ class LimitAndHeaders:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:  # a chunked body without Content-Length
+            if received > max_bytes:  # a chunked body without Content-Length
                 raise _BodyTooLarge
             return message
 
@@ -92,6 +103,22 @@ class RedactTokens(logging.Filter):
         return True
 
 
+def _json_safe(value):
+    """``value`` with every non-finite float as text (an echoed ``NaN`` input must not break the answer)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """422 naming every invalid field (``loc``), why (``msg``, ``type``) and the value given (``input``)."""
+    return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, status_code=422)
+
+
 def create_app(settings: Settings | None = None, in_app_process: bool = False) -> FastAPI:
     """The API app for ``settings`` (default: the process settings).
 
@@ -108,7 +135,10 @@ def create_app(settings: Settings | None = None, in_app_process: bool = False) -
     Returns
     -------
     fastapi.FastAPI
-        Routes: ``GET /healthz``; ``GET`` and ``POST /optout`` (:mod:`api.routes.optout`).
+        Routes: ``GET /healthz``, ``GET /health``; ``GET`` and ``POST /optout``
+        (:mod:`api.routes.optout`); ``POST /v1/predict``, ``POST /v1/predict/batch``,
+        ``GET /v1/model``; ``GET /openapi.json``. Standalone, the serving model is loaded at
+        start-up (a failure is reported by ``/health`` and as 503s); mounted, on first use.
 
     Raises
     ------
@@ -119,15 +149,46 @@ def create_app(settings: Settings | None = None, in_app_process: bool = False) -
     """
     settings = settings or get_settings()
     unsubscribe.secret(settings)  # fail at start, not at the first click (and create the key file once)
-    app = FastAPI(title="Multi-Telecom retention studio API", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if not in_app_process:  # preload: the first prediction is not slow, /health says at once
+            try:
+                serving_model(app)
+            except Exception:  # kept in app.state.model_error, answered as 503
+                logging.getLogger(__name__).exception("no model loaded at start-up")
+        yield
+
+    app = FastAPI(
+        title="Multi-Telecom retention studio API", version="1", docs_url=None, redoc_url=None,
+        openapi_url="/openapi.json", lifespan=lifespan,
+    )  # fmt: skip
     app.state.settings = settings
     app.state.in_app_process = in_app_process
+    app.state.model, app.state.model_error, app.state.model_lock = None, None, threading.Lock()
+    app.state.rate_limiter = KeyRateLimiter(settings)
     if in_app_process:
         app.state.warehouse = shared_warehouse(settings)
     else:
         app.state.warehouse = None if settings.warehouse_backend == "duckdb" else open_warehouse(settings)
-    app.add_middleware(LimitAndHeaders, max_bytes=MAX_BODY_BYTES)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    build_openapi = app.openapi
+
+    def openapi() -> dict:  # the document states this deployment's batch limit
+        spec = build_openapi()
+        batch = spec.get("components", {}).get("schemas", {}).get("BatchRequest")
+        if batch:
+            batch["properties"]["customers"]["maxItems"] = settings.api_max_batch
+        return spec
+
+    app.openapi = openapi
+    app.add_middleware(
+        LimitAndHeaders, max_bytes=MAX_BODY_BYTES, larger={"/v1/predict/batch": settings.api_max_body_bytes}
+    )
     app.include_router(optout.router)
+    app.include_router(health.router)
+    app.include_router(predict.router)
+    app.include_router(model.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

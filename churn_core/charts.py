@@ -12,13 +12,27 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from churn_core.formatting import fmt_number, fmt_p_value
 from churn_core.i18n import feature_label, t, value_label
 
 CHURN_COLOR = "#D62728"
 STAY_COLOR = "#1F77B4"
 SENIOR_COLOR = "#E4572E"
 OTHER_COLOR = "#4C78A8"
-_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "font": {"size": 15}}
+#: Height (px) kept free at the top of every figure for Plotly's toolbar (the modebar, about
+#: 30 px high at the top right, shown on hover): titles start below it, legends sit lower still.
+MODEBAR_PX = 36
+_LAYOUT = {
+    "margin": {"l": 10, "r": 10, "t": 50 + MODEBAR_PX, "b": 10},
+    "font": {"size": 15},
+    "title_y": 1.0,
+    "title_yref": "container",
+    "title_yanchor": "top",
+    "title_pad_t": MODEBAR_PX,
+}
+#: Legend on the right, from the plot's top edge down: below the toolbar and clear of the
+#: title (a legend above the plot would sit where the toolbar appears).
+_SIDE_LEGEND = {"orientation": "v", "y": 1, "yanchor": "top", "x": 1.02, "xanchor": "left"}
 
 
 def _pct_axis(fig: go.Figure, axis: str = "y") -> go.Figure:
@@ -107,7 +121,7 @@ def histogram(hist: pd.DataFrame, feature: str, lang: str, normalize: bool) -> g
         title=t("eda.hist_title", lang, feature=feature_label(feature, lang)),
         xaxis_title=feature_label(feature, lang),
         yaxis_title=t("eda.share_axis" if normalize else "eda.customers_axis", lang),
-        legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
+        legend=_SIDE_LEGEND,
         **_LAYOUT,
     )
     if normalize:
@@ -338,9 +352,7 @@ def km_figure(curves: pd.DataFrame, group: str, p_value: float, lang: str) -> go
         )  # fmt: skip
         fig.add_scatter(x=grp["month"], y=grp["survival"], name=name, line_color=color, line_shape="hv")
     fig.update_layout(
-        title=t(
-            "clv.km_title", lang, feature=feature_label(group, lang), p=f"{p_value:.1e}" if p_value > 0 else "< 1e-300"
-        ),
+        title=t("clv.km_title", lang, feature=feature_label(group, lang), p=fmt_p_value(p_value)),
         xaxis_title=feature_label("tenure", lang),
         yaxis_title=t("clv.survival", lang),
         **_LAYOUT,
@@ -392,7 +404,9 @@ def revenue_at_risk_bars(risk: pd.DataFrame, feature: str, lang: str) -> go.Figu
         go.Bar(
             x=[value_label(v, lang) for v in risk["level"]],
             y=risk["revenue_at_risk_12m_usd"],
-            text=risk["customers"],
+            text=[fmt_number(n) for n in risk["customers"]],
+            customdata=[fmt_number(v) for v in risk["revenue_at_risk_12m_usd"]],
+            hovertemplate="%{x}: $%{customdata} (%{text})<extra></extra>",
             marker_color=CHURN_COLOR,
         )
     )
@@ -410,18 +424,58 @@ def k_selection_figures(scores: pd.DataFrame, lang: str) -> tuple[go.Figure, go.
     figures = []
     for column, title in (("silhouette", "seg.silhouette"), ("inertia", "seg.elbow")):
         fig = go.Figure(go.Scatter(x=scores["k"], y=scores[column], mode="lines+markers"))
-        fig.update_layout(title=t(title, lang), xaxis_title="k", yaxis_title=column, **_LAYOUT)
+        fig.update_layout(
+            title=t(title, lang),
+            xaxis_title=t("seg.axis_k", lang),
+            yaxis_title=t(f"seg.axis_{column}", lang),
+            **_LAYOUT,
+        )
+        if column == "inertia":
+            fig.update_layout(yaxis_tickformat=",.0f")
         figures.append(fig)
     return figures[0], figures[1]
 
 
-def projection_figure(proj: pd.DataFrame, color: str, lang: str) -> go.Figure:
-    """PCA map of customers coloured by ``segment`` or by ``churned`` (translated labels)."""
-    labels = {0: t("eda.stayed", lang), 1: t("eda.churned", lang)}
-    groups = proj["churned"].map(labels) if color == "churned" else proj["segment"]
+#: Colours of the PCA map coloured by churn: stayed in a light blue drawn first, churned in
+#: strong red on top, so the two groups stand apart.
+PROJECTION_CHURN_COLORS: dict[int, str] = {0: "#9ECAE1", 1: CHURN_COLOR}
+
+
+def projection_figure(
+    proj: pd.DataFrame, color: str, lang: str, segment_names: dict[str, str] | None = None
+) -> go.Figure:
+    """PCA map of customers coloured by ``segment`` or by ``churned`` (translated labels).
+
+    Parameters
+    ----------
+    proj : pandas.DataFrame
+        :func:`churn_core.analytics.segments.projection_sample` (``pc1``, ``pc2``, ``segment``, ``churned``).
+    color : {"segment", "churned"}
+    segment_names : dict of str to str, optional
+        Legend name of each segment (its number as text -> descriptive name).
+    """
     fig = go.Figure()
-    for name in sorted(groups.unique(), key=str):
-        part = proj[groups == name]
-        fig.add_scattergl(x=part["pc1"], y=part["pc2"], mode="markers", name=str(name), opacity=0.5)
-    fig.update_layout(title=t("seg.map_title", lang), xaxis_title="pc1", yaxis_title="pc2", **_LAYOUT)
+    if color == "churned":
+        for flag, key in ((0, "eda.stayed"), (1, "eda.churned")):
+            part = proj[proj["churned"] == flag]
+            fig.add_scattergl(
+                x=part["pc1"], y=part["pc2"], mode="markers", name=t(key, lang),
+                marker={"color": PROJECTION_CHURN_COLORS[flag], "size": 5}, opacity=0.45 if flag == 0 else 0.8,
+            )  # fmt: skip
+    else:
+        palette = px.colors.qualitative.Set1
+        for i, seg in enumerate(sorted(proj["segment"].unique(), key=lambda v: (len(str(v)), str(v)))):
+            part = proj[proj["segment"] == seg]
+            name = (segment_names or {}).get(str(seg), str(seg))
+            fig.add_scattergl(
+                x=part["pc1"], y=part["pc2"], mode="markers", name=name,
+                marker={"color": palette[i % len(palette)], "size": 5}, opacity=0.6,
+            )  # fmt: skip
+    fig.update_layout(
+        title=t("seg.map_title", lang),
+        xaxis_title=t("seg.axis_pc1", lang),
+        yaxis_title=t("seg.axis_pc2", lang),
+        legend=_SIDE_LEGEND,
+        **_LAYOUT,
+    )
     return fig

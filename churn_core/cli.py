@@ -6,19 +6,23 @@ Examples
 ``churn-studio validate FILE.csv``     check a customer file against the schema
 ``churn-studio locations build``       raw lists in data/raw/locations → data/locations (also ``churn-locations build``)
 ``churn-studio model manifest``        record the SHA-256 of the artifacts in models/ after a deliberate change
+``churn-studio api``                   serve the prediction API with uvicorn on 127.0.0.1:8502
+``churn-studio api-key NAME``          make an API key and print the settings entry with its digest
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from churn_core.config import get_settings
-from churn_core.data.loading import DataValidationError, file_sha256, load_customers
+from churn_core.data.loading import DataValidationError, file_sha256, load_any_customers
 from churn_core.studio import open_studio_warehouse
 
 app = typer.Typer(help="Multi-Telecom retention studio: data and model commands.", no_args_is_help=True)
@@ -29,6 +33,18 @@ app.add_typer(locations_app, name="locations")
 model_app = typer.Typer(help="The churn model's artifacts in models/ (hashes, trusted types).", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 console = Console()
+
+
+class _ConsoleNotes(logging.Handler):
+    """Print the loader's notes (category values normalised, counted) with a command's output."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        console.print(f"note: {escape(record.getMessage())}")
+
+
+_notes = logging.getLogger("churn_core.data.loading")
+_notes.setLevel(logging.INFO)  # yes → Yes is said, not only logged (nothing changed silently)
+_notes.addHandler(_ConsoleNotes(logging.INFO))
 
 
 @warehouse_app.command("build")
@@ -48,7 +64,7 @@ def warehouse_build(
             wh.build(lambda frac, msg: progress.update(task, completed=frac, description=msg))
             wh.ensure_tables()
     except DataValidationError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")  # headers, values: not markup
         raise typer.Exit(code=1) from exc
     console.print(f"built {wh.backend} {wh.location} ({wh.meta()['n_customers']} customers)")
 
@@ -71,19 +87,24 @@ def score_command(
     chunk_rows: Annotated[int, typer.Option(help="Customers per chunk (bounds memory).")] = 0,
 ) -> None:
     """Score every warehouse customer (churn probability, risk tier, CLV) into the scores table."""
+    from churn_core.data.customers import customer_columns
+    from churn_core.data.schema import detect_schema
     from churn_core.prediction.batch import score_warehouse
     from churn_core.prediction.business import Economics
-    from churn_core.prediction.training import MODEL_FILE, ModelFileError, load_bundle
+    from churn_core.prediction.training import MODEL_FILE, ModelFileError, bundle_dir, load_schema_bundle, model_label
 
     settings = get_settings()
     wh = open_studio_warehouse(settings)
     wh.ensure_built()
+    schema = detect_schema(customer_columns(wh))  # the model trained on the warehouse's schema scores it
     try:
-        bundle = load_bundle(settings.models_dir)
-    except ModelFileError as exc:
-        console.print(f"[red]{exc}[/red]")
+        bundle = load_schema_bundle(schema, settings.models_dir)
+    except (ModelFileError, FileNotFoundError) as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]")  # headers, values: not markup
         raise typer.Exit(code=1) from exc
-    sha = file_sha256(settings.models_dir / MODEL_FILE)
+    sha = file_sha256(bundle_dir(settings.models_dir, schema) / MODEL_FILE)
+    label = model_label(bundle.card)
+    console.print(f"scoring with {label['name']} (trained {label['version']}) on the {schema} schema")
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} customers"))
     with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
         task = progress.add_task("scoring", total=None)
@@ -117,36 +138,85 @@ def train_command(
     grid: Annotated[bool, typer.Option(help="Leaderboard of the whole candidate grid (about 20 min).")] = True,
     repeats: Annotated[int, typer.Option(help="Repeats of the 5-fold CV.")] = 3,
     only_if_missing: Annotated[bool, typer.Option(help="Do nothing if the artifacts exist.")] = False,
+    schema: Annotated[
+        str, typer.Option(help="Feature set: extended (models/) or classic (the 19 Kaggle columns, models/classic/).")
+    ] = "extended",
 ) -> None:
-    """Train the churn ensemble on the warehouse customers and write models/ (fixed seeds)."""
+    """Train the churn ensemble on the customer file and write models/ (or models/classic/; fixed seeds)."""
     from churn_core.prediction.business import Economics
-    from churn_core.prediction.training import artifacts_exist, train
+    from churn_core.prediction.features import FEATURE_SETS
+    from churn_core.prediction.training import artifacts_exist, bundle_dir, train
 
     settings = get_settings()
-    if only_if_missing and artifacts_exist(settings.models_dir):
-        console.print(f"model artifacts are present in {settings.models_dir}")
+    try:
+        out_dir = bundle_dir(settings.models_dir, schema)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if only_if_missing and artifacts_exist(out_dir):
+        console.print(f"model artifacts are present in {out_dir}")
         return
-    customers = load_customers(settings.raw_customers_csv)
+    try:
+        customers = load_any_customers(settings.raw_customers_csv)
+    except DataValidationError as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]")  # headers, values: not markup
+        raise typer.Exit(code=1) from exc
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    if any(f not in customers.columns for f in FEATURE_SETS[schema]):
+        console.print(f"[red]{settings.raw_customers_csv.name} lacks the {schema} features: use --schema classic[/red]")
+        raise typer.Exit(code=1)
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("training", total=1.0)
         card = train(
-            customers, settings.raw_customers_csv, settings.models_dir, tune_trials=trials,
+            customers, settings.raw_customers_csv, out_dir, tune_trials=trials,
             evaluate=evaluate, grid=grid, n_repeats=repeats, economics=Economics.from_settings(settings),
-            progress=lambda frac, msg: progress.update(task, completed=frac, description=msg),
+            progress=lambda frac, msg: progress.update(task, completed=frac, description=msg), schema=schema,
         )  # fmt: skip
-    console.print(f"trained in {card['training_seconds']:.0f} s; artifacts in {settings.models_dir}")
+    console.print(f"trained in {card['training_seconds']:.0f} s; artifacts in {out_dir}")
+
+
+@app.command("ingest")
+def ingest(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A customer CSV (extended or classic).")],
+) -> None:
+    """Validate a customer file (extended IBM or classic Kaggle schema) and rebuild the customers table from it.
+
+    Other tables (scores, contacts, the outreach ledger) are kept. The file becomes the settings'
+    customer file for this build only: set ``CHURN_RAW_CUSTOMERS_CSV`` to keep the app on it.
+    """
+    from churn_core.data.ingest import ingest_file
+
+    settings = get_settings()
+    wh = open_studio_warehouse(settings.model_copy(update={"raw_customers_csv": path}))
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("ingesting", total=1.0)
+            result = ingest_file(wh, lambda frac, msg: progress.update(task, completed=frac, description=msg))
+    except DataValidationError as exc:
+        console.print(f"[red]{escape(str(exc))}[/red]")  # headers, values: not markup
+        raise typer.Exit(code=1) from exc
+    console.print(
+        f"ingested {escape(path.name)}: {result.n_customers:,} customers, {result.schema} schema -> "
+        f"{result.backend} {result.location}"
+    )
+    if result.not_derived:
+        missing = ", ".join(f"{c} (needs {n})" for c, n in result.not_derived.items())
+        console.print(f"not derivable from this file: {missing}")
+    if settings.raw_customers_csv.resolve() != path.resolve():
+        console.print(
+            f"the app reads {settings.raw_customers_csv}: set CHURN_RAW_CUSTOMERS_CSV={path} to keep it on this file"
+        )
 
 
 @app.command("validate")
 def validate(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
-    """Check a customer CSV (extended IBM schema); print every problem, exit 1 if any."""
+    """Check a customer file (extended IBM or classic Kaggle schema); print every problem, exit 1 if any."""
     try:
-        df = load_customers(path)
+        df = load_any_customers(path)
     except DataValidationError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")  # headers, values: not markup
         raise typer.Exit(code=1) from exc
-    console.print(f"{path.name}: {len(df):,} customers, valid")
+    console.print(f"{escape(path.name)}: {len(df):,} customers, valid ({df.attrs['schema']} schema)")
 
 
 @app.command("user-hash")
@@ -165,10 +235,42 @@ def user_hash(
     try:
         entry = {username: {"password_hash": hash_password(password), "role": role}}
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")  # headers, values: not markup
         raise typer.Exit(code=1) from exc
     console.print("Add to .env (merge with existing users):")
     console.print(f"CHURN_STAFF_USERS='{json.dumps(entry)}'", highlight=False, soft_wrap=True)
+
+
+@app.command("api")
+def api_command(
+    host: Annotated[str | None, typer.Option(help="Address (default: settings api_host, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: settings api_port, 8502).")] = None,
+) -> None:
+    """Serve the HTTP API (predictions, model card, health, opt-out) with uvicorn on 127.0.0.1."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
+                server_header=False)  # fmt: skip
+
+
+@app.command("api-key")
+def api_key(
+    name: Annotated[str, typer.Argument(help="Name of the client the key is for (e.g. crm).")],
+) -> None:
+    """Make a new API key: print the key once and the CHURN_API_KEYS entry holding only its digest."""
+    import json
+
+    from api.keys import generate_api_key, hash_api_key
+
+    key = generate_api_key()
+    console.print(f"API key for {name} (shown only now; send it in the X-API-Key header):")
+    console.print(key, highlight=False, soft_wrap=True)
+    console.print("Add to .env (merge with existing keys; revoke by removing the entry or listing the name in "
+                  "CHURN_API_REVOKED_KEYS):")  # fmt: skip
+    console.print(f"CHURN_API_KEYS='{json.dumps({name: hash_api_key(key)})}'", highlight=False, soft_wrap=True)
 
 
 @app.command("demo-accounts")
@@ -220,7 +322,7 @@ def locations_build(
                 lambda i, n: progress.update(task, completed=i, total=n),
             )
     except FileNotFoundError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")  # headers, values: not markup
         raise typer.Exit(1) from exc
     paths = locations.write(result, out_dir or settings.locations_dir)
     summary = result.summary()

@@ -59,13 +59,19 @@ class Settings(BaseSettings):
     geocoder : {"offline", "kakao", "nominatim"}
         Geocoder of ``churn-locations build``; the shipped table uses ``offline``.
     kakao_api_key : SecretStr, optional
-        Kakao Local REST API key (never in git: ``.env`` or the environment).
+        Kakao Local REST API key (never in git: ``.env`` or the environment). When set, the
+        map page geocodes typed addresses with Kakao too (cached, offline fallback).
+    kakao_base_url : str
+        Root of the Kakao Local API (a local stub in tests).
     geocode_cache_path : Path
         SQLite cache of API geocoding results (an address is geocoded once).
     kt_store_url, learning_centre_url : str
         Roots of the two sites the scrapers read.
     templates_dir : Path
         Edited message templates (JSON), kept so that a resumed campaign finds its text.
+    column_mappings_file : Path
+        Column mappings users saved for uploaded files (JSON, keyed by the file's set of headers;
+        :mod:`churn_core.data.reading`), offered again for a file with the same headers.
     staff_users : dict
         Outreach accounts: ``{"name": {"password_hash": "$argon2id$…", "role": "staff"}}``
         (``churn-studio user-hash``); roles analyst / marketer / staff.
@@ -111,6 +117,20 @@ class Settings(BaseSettings):
     api_host, api_port : str, int
         Address of the HTTP API (opt-out endpoint): ``127.0.0.1:8502``; put a TLS reverse
         proxy in front of it to reach it from the internet.
+    api_keys : dict of str to str
+        Keys of the prediction API (``/v1/…``): ``{"name": "hmac-sha256:<hex digest>"}``, one
+        entry per client (``churn-studio api-key NAME`` prints one). Only digests are stored; a
+        request names its key in the ``X-API-Key`` header. No keys: every ``/v1`` request is refused.
+    api_revoked_keys : list of str
+        Names of keys refused although still listed in ``api_keys`` (revocation that keeps the record).
+    api_rate_limit : str
+        Requests each key may make (``limits`` notation: ``"600/minute"``, ``"20/second"``).
+    api_key_rate_limits : dict of str to str
+        Per-key overrides of ``api_rate_limit`` (``{"crm": "6000/minute"}``).
+    api_max_batch : int
+        Most customers in one ``POST /v1/predict/batch`` (at most 1,000).
+    api_max_body_bytes : int
+        Largest body of a batch request (bytes); every other request: 16 KiB.
     send_rate_per_s : float
         Upper bound on messages per second within a campaign.
     sending_timeout_s : float
@@ -163,10 +183,12 @@ class Settings(BaseSettings):
     raw_locations_dir: Path = RAW_LOCATIONS_DIR
     geocoder: Literal["offline", "kakao", "nominatim"] = "offline"
     kakao_api_key: SecretStr | None = None
+    kakao_base_url: str = "https://dapi.kakao.com"
     geocode_cache_path: Path = DATA_DIR / "geocode_cache.sqlite"
     kt_store_url: str = "https://help.kt.com"
     learning_centre_url: str = "https://www.xn--2z1bw8k1pjz5ccumkb.kr"
     templates_dir: Path = DATA_DIR / "templates"
+    column_mappings_file: Path = DATA_DIR / "column_mappings.json"
     staff_users: dict[str, dict[str, str]] = Field(default_factory=dict)
     oidc_roles: dict[str, str] = Field(default_factory=dict)
     demo_accounts_file: Path = DATA_DIR / "demo_accounts.json"
@@ -207,6 +229,30 @@ class Settings(BaseSettings):
     unsubscribe_secret_file: Path = DATA_DIR / ".unsubscribe_secret"
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8502, gt=0, lt=65536)
+    api_keys: dict[str, str] = Field(default_factory=dict)
+    api_revoked_keys: list[str] = Field(default_factory=list)
+    api_rate_limit: str = "600/minute"
+    api_key_rate_limits: dict[str, str] = Field(default_factory=dict)
+    api_max_batch: int = Field(default=500, gt=0, le=1_000)
+    api_max_body_bytes: int = Field(default=2_097_152, ge=16_384)
+
+    @field_validator("api_rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        from limits import parse
+
+        parse(value)  # ValueError naming the notation when it is not one
+        return value
+
+    @field_validator("api_key_rate_limits")
+    @classmethod
+    def _key_rate_limits_parse(cls, value: dict[str, str]) -> dict[str, str]:
+        from limits import parse
+
+        for limit in value.values():
+            parse(limit)
+        return value
+
     send_rate_per_s: float = Field(default=5.0, gt=0)
     sending_timeout_s: float = Field(default=600.0, gt=0)
     control_share: float = Field(default=0.1, ge=0, lt=1)

@@ -3,12 +3,14 @@
 import streamlit as st
 
 from churn_core import charts
+from churn_core.formatting import fmt_number, method_text, metric_label
 from churn_core.i18n import fmt_int, fmt_pct
 from churn_core.prediction import evaluation
 from churn_core.prediction.evaluation import card_metric
 from churn_core.prediction.model_selection import leaderboard_display
-from churn_core.prediction.training import LEADERBOARD_FILE, OOF_FILE
+from churn_core.prediction.training import LEADERBOARD_FILE, OOF_FILE, model_label
 from ui import economics_sidebar, explainer, lang, model_bundle, model_table, page_setup, page_tabs, tr
+from ui.model_card import show_model_card
 
 page_setup("nav.models", ":material/model_training:")
 lg = lang()
@@ -21,20 +23,19 @@ board = model_table(LEADERBOARD_FILE)
 
 st.info(tr("model.honesty"), icon=":material/verified:")
 ev = card.get("evaluation", {})
+schema = model_label(card)["schema"]  # the model of the warehouse's schema: extended, or classic (issue #13)
 if ev:
-    ext, classic = ev["extended_features"], ev["classic_features"]
+    own = ev[f"{schema}_features"]
     cols = st.columns(4)
     for col, metric in zip(cols, ("roc_auc", "pr_auc", "top_decile_lift", "brier"), strict=True):
-        m = ext["all"][metric]
+        m = own["all"][metric]
         col.metric(tr(f"metric.{metric}"), f"{m['mean']:.3f} ± {m['std']:.3f}")
-    st.caption(
-        tr(
-            "model.summary_caption",
-            senior=f"{ext['seniors']['roc_auc']['mean']:.3f}",
-            classic=f"{classic['all']['roc_auc']['mean']:.3f}",
-            method=ev["method"],
-        )
-    )
+    senior, method = f"{own['seniors']['roc_auc']['mean']:.3f}", method_text(ev, lg)
+    if schema == "extended":
+        classic = f"{ev['classic_features']['all']['roc_auc']['mean']:.3f}"
+        st.caption(tr("model.summary_caption", senior=senior, classic=classic, method=method))
+    else:
+        st.caption(tr("model.summary_caption_classic", senior=senior, method=method))
 else:
     st.warning(tr("model.no_evaluation"))
 
@@ -44,16 +45,18 @@ tab = page_tabs("model", NAMES, "model_tab")
 if tab["leaderboard"].open:
     with tab["leaderboard"]:
         if board is None:
-            st.info(tr("model.no_leaderboard"))
+            st.info(tr("model.no_leaderboard" if schema == "extended" else "model.leaderboard_extended_only"))
         else:
             shown = leaderboard_display(board)
             st.caption(tr("model.leaderboard_caption", n=len(board)))
-            st.dataframe(
-                shown,
-                hide_index=True,
-                height=600,
-                column_config={"fit_seconds": st.column_config.NumberColumn(format="%.0f s")},
-            )
+            trained = card.get("economics", {})
+            sidebar = economics.global_threshold(oof["monthly_charges"]) if oof is not None else None
+            st.info(tr("model.leaderboard_threshold", trained=fmt_number(card.get("operating_threshold"), 3),
+                       cost=fmt_number(trained.get("offer_cost_usd")), success=fmt_pct(trained.get("success_rate"), 0),
+                       months=fmt_number(trained.get("value_months")), sidebar=fmt_number(sidebar, 3)))  # fmt: skip
+            names = {c: metric_label(c, lg) for c in shown.columns}
+            names["fit_seconds"] = st.column_config.NumberColumn(names["fit_seconds"], format="%.0f")
+            st.dataframe(shown, hide_index=True, height=600, column_config=names)
 
 if tab["curves"].open:
     with tab["curves"]:
@@ -98,9 +101,4 @@ if tab["importance"].open:
 
 if tab["card"].open:
     with tab["card"]:
-        data = card["training_data"]
-        facts = {"created": card["created"], "file": data["file"], "sha": data["sha256"][:16]}
-        facts |= {"n": fmt_int(data["n_customers"]), "rate": fmt_pct(data["churn_rate"])}
-        st.markdown(tr("model.card_text", seconds=f"{card['training_seconds']:.0f}", **facts))
-        st.dataframe(card["members"], hide_index=True)
-        st.json(card, expanded=False)
+        show_model_card(card)

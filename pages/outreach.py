@@ -14,16 +14,19 @@ from churn_core.prediction.business import AT_RISK_TIERS
 from ui import (
     at_risk_senior_scores,
     contact_book,
-    customer_sample,
     download_button,
     page_setup,
     places,
+    relabel,
     segment_ids,
     staff_role,
     tr,
     warehouse,
 )  # fmt: skip
-from ui.widgets import contacts_from_upload, upload_help
+from ui.data import audience_customers, present
+from ui.outreach import contact_import, send_step
+from ui.tables import show_ledger
+from ui.widgets import template_label
 
 page_setup("nav.outreach", ":material/campaign:")
 st.title(tr("out.title"))
@@ -39,19 +42,7 @@ book = contact_book()
 if book["is_demo"].any():
     st.warning(tr("out.demo_contacts"), icon=":material/science:")
 with st.expander(tr("out.import")):
-    upload = st.file_uploader(tr("out.import_file"), type=["csv"], key="contacts_file", help=upload_help())
-    if upload is not None and (result := contacts_from_upload(upload)) is not None:
-        st.write(tr("out.import_summary", n=result.n_rows, ok=len(result.contacts), bad=result.n_rejected))
-        if len(result.problems):
-            st.dataframe(result.problems, hide_index=True)
-            download_button(tr("out.problems_download"), result.problems, "contact_problems.csv")
-        if len(result.contacts):  # a merge: preview what it changes, then confirm
-            preview = contacts.preview_import(wh, result)
-            st.write(tr("out.import_preview", **preview.counts()))
-            st.dataframe(preview.changes, hide_index=True)
-            if st.button(tr("out.import_confirm"), key="import_confirm"):
-                contacts.apply_import(wh, result, st.session_state["staff_user"])
-                st.rerun()
+    contact_import(wh)  # a merge: preview what it changes, then confirm
 with st.expander(tr("out.reconfirm")):
     st.dataframe(due := consent.reconfirmation_due(wh), hide_index=True)
     st.caption(tr("out.reconfirm_note", n=len(due), **consent.reconfirmation_terms()))
@@ -59,15 +50,20 @@ with st.expander(tr("out.reconfirm")):
 
 st.header(tr("out.audience"))
 c1, c2, c3 = st.columns(3)
-channel = c1.selectbox(tr("out.channel"), contacts.CHANNELS, format_func=lambda c: tr(f"out.channel_{c}"), key="o_ch")
+channel = c1.selectbox(tr("out.channel"), contacts.CHANNELS, format_func=lambda c: tr(f"out.channel_{c}"),
+                       key=relabel("o_ch"))  # fmt: skip
 tiers = c2.multiselect(tr("out.tiers"), AT_RISK_TIERS[::-1], default=AT_RISK_TIERS[::-1],
-                       format_func=lambda t: tr(f"tier.{t}"), key="o_tiers")  # fmt: skip
-ages = c3.multiselect(tr("out.ages"), SENIOR_AGE_GROUPS, key="o_ages", placeholder=tr("filters.all"))
+                       format_func=lambda t: tr(f"tier.{t}"), key=relabel("o_tiers"))  # fmt: skip
+ages = (  # a classic Kaggle file has no Age, so no age groups to choose
+    c3.multiselect(tr("out.ages"), SENIOR_AGE_GROUPS, key="o_ages", placeholder=tr("filters.all"))
+    if present(("age_group",))
+    else ()
+)
 gus = c1.multiselect(tr("map.gu_filter"), sorted(book["gu"].dropna().unique()), key="o_gus",
                      placeholder=tr("filters.all"))  # fmt: skip
 segments = c2.multiselect(tr("filters.segment"), segment_ids(), key="o_segments", placeholder=tr("filters.all"))
 consented = c3.checkbox(tr("out.consented_only"), value=True, key="o_consent")
-customers = customer_sample(columns=("customer_id", "age_group", "segment"))
+customers = audience_customers()
 audience = outreach.build_audience(at_risk_senior_scores(), customers, book, channel, tuple(tiers), tuple(ages),
                                    tuple(gus), tuple(segments), consented)  # fmt: skip
 st.metric(tr("out.audience_size"), f"{len(audience):,}")
@@ -80,8 +76,8 @@ sender = outreach.sender_from_settings(settings)
 templates = compliance.load_templates(settings.templates_dir)
 AUTO = compliance.AUTO_TEMPLATE  # the template follows each recipient's risk tier
 choices = [AUTO, *(t for t in templates if templates[t].channel == channel)]
-choice = st.selectbox(tr("out.template_base"), choices, key=f"o_tpl_{channel}",
-                      format_func=lambda t: tr("out.template_auto") if t == AUTO else t)  # fmt: skip
+choice = st.selectbox(tr("out.template_base"), choices, key=relabel(f"o_tpl_{channel}"),
+                      format_func=lambda t: tr("out.template_auto") if t == AUTO else template_label(t))  # fmt: skip
 base = edited = None
 shown = audience.head(200).set_index("customer_id")  # preview any of the riskiest 200 recipients
 label = lambda c: f"{shown.loc[c, 'name']} ({c})"  # noqa: E731
@@ -100,7 +96,7 @@ values = outreach.personal_values(book, places())
 who = st.selectbox(tr("out.preview_for"), shown.index, format_func=label, key="o_who")
 if choice == AUTO:
     template = compliance.recipient_template(by_tier, shown.loc[who, "risk_tier"])
-    st.caption(tr("out.template_auto_note", id=template.template_id))
+    st.caption(tr("out.template_auto_note", id=template_label(template.template_id)))
 preview = compliance.render(template, sender, {"name": shown.loc[who, "name"], **values.get(who, {})})
 st.caption(tr("out.preview", name=markdown_text(shown.loc[who, "name"])))
 st.code((preview["subject"] + "\n\n" if preview["subject"] else "") + preview["body"], language=None, wrap_lines=True)
@@ -118,31 +114,17 @@ if st.button(tr("out.plan"), disabled=bool(problems), key="o_plan"):
     result = outreach.plan(wh, campaign_id, audience, channel, control, st.session_state["staff_user"], now, tpl_id,
                            templates=compliance.load_templates(settings.templates_dir))  # fmt: skip
     st.success(tr("out.planned", **result))
-summary = outreach.dry_run(wh, campaign_id, channel, book, channel_impl.real, dt.datetime.now(dt.UTC), sender, values,
-                           templates)  # fmt: skip
-if len(summary):
-    st.subheader(tr("out.dry_run"))
-    st.dataframe(summary.assign(reason=[tr(f"out.reason_{r}") if r else "" for r in summary["reason"]]),
-                 hide_index=True)  # fmt: skip
-    confirm = st.checkbox(tr("out.confirm", n=int(summary["n"].sum()), campaign=campaign_id), key="o_confirm")
-    if st.button(tr("out.send"), type="primary", disabled=not confirm or bool(problems), key="o_send"):
-        bar, options = st.progress(0.0, tr("out.sending")), outreach.SendOptions(rate_per_s=settings.send_rate_per_s)
-        try:  # the campaign's stored text; `templates` only for campaigns planned before texts were stored
-            counts = outreach.send(wh, campaign_id, channel_impl, sender, contact_book(), values, options, templates,
-                                   lambda i, n: bar.progress(i / n, tr("out.sending_n", i=i, n=n)))  # fmt: skip
-            st.success(tr("out.sent_summary", **counts))
-        except outreach.TemplateMissingError as exc:
-            st.error(tr("out.template_missing", campaign=campaign_id, ids=", ".join(exc.template_ids)))
+# what goes now and what is held, Send, then the campaign's totals over every run (ui.outreach)
+send_step(wh, campaign_id, channel_impl, sender, values, templates, bool(problems), settings.send_rate_per_s)
 
 st.header(tr("out.ledger"))
 led = outreach.ledger(wh)
 campaigns = sorted(led["campaign_id"].unique()) if len(led) else []
 chosen = st.multiselect(tr("out.ledger_campaigns"), campaigns, key="o_led_c", placeholder=tr("filters.all"))
-statuses = st.multiselect(tr("out.ledger_status"), list(outreach.STATUSES), key="o_led_s",
-                          placeholder=tr("filters.all"))  # fmt: skip
+statuses = st.multiselect(tr("out.ledger_status"), list(outreach.STATUSES), key=relabel("o_led_s"),
+                          format_func=lambda s: tr(f"status.{s}"), placeholder=tr("filters.all"))  # fmt: skip
 view = led[led["campaign_id"].isin(chosen or campaigns) & led["status"].isin(statuses or outreach.STATUSES)]
-st.dataframe(view, hide_index=True)
-download_button(tr("out.ledger_download"), view, "outbox_ledger.csv", key="o_led_dl")
+show_ledger(view, tr("out.ledger_download"), "outbox_ledger.csv", key="o_led_dl")  # statuses translated, KST
 for cid in chosen:
     st.subheader(tr("out.effect", campaign=cid))
     st.caption(tr("out.effect_note"))

@@ -3,17 +3,22 @@
 import streamlit as st
 
 from churn_core import charts
-from churn_core.config import get_settings
-from churn_core.data.loading import TENURE_MAX_MONTHS, DataValidationError
-from churn_core.data.uploads import UploadLimitError
+from churn_core.data.loading import TENURE_MAX_MONTHS
 from churn_core.escaping import markdown_text
 from churn_core.i18n import feature_label, fmt_int, fmt_pct, fmt_usd, value_label
-from churn_core.prediction.scoring import WHAT_IF_FEATURES, WHAT_IF_MAX_MONTHLY_USD, codes, score_one, what_if_options
+from churn_core.prediction.scoring import (
+    WHAT_IF_DERIVED,
+    WHAT_IF_FEATURES,
+    WHAT_IF_MAX_MONTHLY_USD,
+    codes,
+    score_one,
+    what_if_options,
+    what_if_totals,
+)
 from ui import (
     at_risk_senior_scores,
     customer_count,
     customer_sample,
-    download_button,
     economics_sidebar,
     explainer,
     lang,
@@ -21,10 +26,12 @@ from ui import (
     page_setup,
     page_tabs,
     query_customers,
+    relabel,
     tr,
 )
-from ui.data import scored_upload
-from ui.widgets import upload_help, upload_limit_text
+from ui.tables import derived_note, show_scores
+from ui.uploads import UPLOAD_TYPES, batch_scoring
+from ui.widgets import upload_help
 
 page_setup("nav.scoring", ":material/person_search:")
 lg = lang()
@@ -44,11 +51,11 @@ if tab["single"].open:
         st.caption(tr("score.what_if"))
         cols = st.columns(3)
         customer = base.copy()
-        for i, feature in enumerate(WHAT_IF_FEATURES):
+        for i, feature in enumerate(f for f in WHAT_IF_FEATURES if f in model.features):  # classic: no offer
             options = what_if_options(feature)
             customer[feature] = cols[i % 3].selectbox(
                 feature_label(feature, lg), options, index=list(options).index(base[feature]),
-                format_func=lambda v: value_label(v, lg), key=f"wi_{feature}_{cid}",
+                format_func=lambda v: value_label(v, lg), key=relabel(f"wi_{feature}_{cid}"),
             )  # fmt: skip
         customer["tenure"] = cols[0].slider(
             feature_label("tenure", lg), 0, TENURE_MAX_MONTHS, int(base["tenure"]), key=f"wi_tenure_{cid}"
@@ -61,6 +68,8 @@ if tab["single"].open:
             1.0,
             key=f"wi_mc_{cid}",
         )
+        customer = what_if_totals(base, customer)  # totals follow tenure and monthly charges
+        derived_note(customer, WHAT_IF_DERIVED)
         scored, contributions = score_one(model, customer, explainer(), economics)
         c1, c2, c3, c4 = st.columns(4)
         c1.metric(tr("score.probability"), fmt_pct(scored["churn_probability"]))
@@ -81,28 +90,12 @@ if tab["single"].open:
 if tab["batch"].open:
     with tab["batch"]:
         st.markdown(tr("score.batch_help"))
-        upload = st.file_uploader(tr("score.upload"), type=["csv"], key="score_upload", help=upload_help())
-        if upload is not None:
-            try:  # validated once per file (SHA-256), scored once per economics: reruns reuse the result
-                result = scored_upload(upload.name, upload.getvalue(), economics)
-            except UploadLimitError as exc:
-                st.error(upload_limit_text(exc))
-            except DataValidationError as exc:
-                st.error(tr("score.invalid"))
-                st.dataframe(exc.problems, hide_index=True)
-            else:
-                st.success(tr("score.done", n=fmt_int(len(result))))
-                st.dataframe(result.head(get_settings().max_table_rows), hide_index=True)
-                download_button(tr("score.download"), result, "churn_scores.csv")
+        upload = st.file_uploader(tr("score.upload"), type=UPLOAD_TYPES, key="score_upload", help=upload_help())
+        if upload is not None:  # read, columns matched, rows checked once per file; scored once per economics
+            batch_scoring(upload, economics)  # detected format, column mapping, rejected rows, scores
 
 if tab["seniors"].open:
     with tab["seniors"]:
         at_risk = at_risk_senior_scores(economics)
         st.markdown(tr("score.seniors_text", n=fmt_int(len(at_risk)), total=fmt_int(customer_count(seniors_only=True))))
-        at_risk = at_risk.assign(risk_tier=[tr(f"tier.{v}") for v in at_risk["risk_tier"]])
-        st.dataframe(
-            at_risk,
-            hide_index=True,
-            column_config={"churn_probability": st.column_config.NumberColumn(format="percent")},
-        )
-        download_button(tr("score.download_seniors"), at_risk, "at_risk_seniors.csv")
+        show_scores(at_risk, tr("score.download_seniors"), "at_risk_seniors.csv")

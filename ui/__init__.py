@@ -4,6 +4,7 @@
 - :mod:`ui.data` — the warehouse and every cached query, model and fitted analysis
   (one cache helper keyed by data version and model version);
 - :mod:`ui.widgets` — sidebar filters, offer economics, downloads, notes, map labels;
+- :mod:`ui.map` — the map page's "nearest to me": origin and its precision, distance bands, tables;
 - :mod:`ui.auth` — sign-in and the role check of every page and download.
 """
 
@@ -28,7 +29,7 @@ from ui.data import (
     survival_results,
     warehouse,
 )
-from ui.navigation import PAGES, lang, page_setup, page_tabs, tr
+from ui.navigation import PAGES, lang, page_setup, page_tabs, relabel, tr
 from ui.widgets import (
     download_button,
     download_csv,
@@ -63,6 +64,7 @@ __all__ = [
     "places",
     "query",
     "query_customers",
+    "relabel",
     "sample_note",
     "sample_page_intro",
     "segment_ids",

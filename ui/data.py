@@ -45,16 +45,16 @@ def _file_sha256(path: str, mtime_ns: int, size: int) -> str:
     return file_sha256(path)
 
 
-def model_path() -> Path:
-    """The model file of the settings' ``models_dir``."""
-    from churn_core.prediction.training import MODEL_FILE
+def model_path(schema: str | None = None) -> Path:
+    """The model file for ``schema`` (default: the warehouse's, :func:`data_schema`) under ``models_dir``."""
+    from churn_core.prediction.training import MODEL_FILE, bundle_dir
 
-    return get_settings().models_dir / MODEL_FILE
+    return bundle_dir(get_settings().models_dir, schema or data_schema()) / MODEL_FILE
 
 
-def model_version() -> str:
-    """SHA-256 of the model file (``"none"`` when there is no model)."""
-    path = model_path()
+def model_version(schema: str | None = None) -> str:
+    """SHA-256 of the model file for ``schema`` (default: the warehouse's; ``"none"`` when there is no model)."""
+    path = model_path(schema) if schema else model_path()
     if not path.exists():
         return "none"
     stat = path.stat()
@@ -131,16 +131,31 @@ def warehouse() -> Warehouse:
         with st.spinner(tr("app.building_warehouse")):
             return _warehouse(get_settings().model_dump_json(), data_version())
     except DataValidationError as exc:
+        from ui.tables import show_problems  # ui.tables uses ui.widgets, which uses this module
+
         st.error(tr("app.data_error"))
-        st.code(str(exc), language=None)
+        show_problems(exc.problems)  # translated reasons, CSV lines
         st.stop()
         raise  # unreachable: st.stop() raises
 
 
 # -- customers and EDA ---------------------------------------------------------------------------
 def query(name: str, filters: eda.EdaFilters, **kwargs: Any) -> Any:
-    """Run (or fetch from cache) the EDA query ``churn_core.analytics.eda.<name>`` for ``filters``."""
-    return cached(getattr(eda, name), filters, **kwargs)
+    """Run (or fetch from cache) the EDA query ``churn_core.analytics.eda.<name>`` for ``filters``.
+
+    Its ``features`` / ``columns`` (given, or the function's default) are limited to the columns the
+    warehouse has: a classic-schema warehouse has no age, offer or revenue columns.
+    """
+    func = getattr(eda, name)
+    have = set(customer_columns())
+    for param in ("features", "columns"):
+        spec = inspect.signature(func).parameters.get(param)
+        if spec is not None:
+            wanted = kwargs.get(param, spec.default)
+            kept = tuple(c for c in wanted if c in have)
+            if kept != tuple(wanted):
+                kwargs[param] = kept
+    return cached(func, filters, **kwargs)
 
 
 def query_customers(ids: tuple[str, ...], columns: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -166,22 +181,60 @@ def segment_ids() -> list[int]:
     return cached(eda.segment_ids)
 
 
+# -- which schema the warehouse holds (issue #13: extended or classic) -----------------------------
+def customer_columns() -> tuple[str, ...]:
+    """Columns of the warehouse's ``customers`` table (a classic file gives fewer)."""
+    return cached(customer_lib.customer_columns)
+
+
+def data_schema() -> str:
+    """``"extended"`` or ``"classic"``: the schema the warehouse was built from."""
+    from churn_core.data.schema import detect_schema
+
+    return detect_schema(customer_columns())
+
+
+def present(columns) -> tuple[str, ...]:
+    """Those of ``columns`` (warehouse names) the warehouse has, in order: choices of a selectbox."""
+    have = set(customer_columns())
+    return tuple(c for c in columns if c in have)
+
+
+def missing_columns(*columns: str) -> list[str]:
+    """The raw names of ``columns`` (warehouse names) the warehouse lacks; [] when it has them all."""
+    from churn_core.data.schema import missing_for
+
+    return missing_for(customer_columns(), columns)
+
+
+def audience_customers() -> pd.DataFrame:
+    """``customer_id``, ``age_group`` and ``segment`` of :func:`customer_sample` for the outreach audience.
+
+    A classic-schema warehouse has no ``age_group`` (it needs ``Age``): the column is then empty.
+    """
+    wanted = ("customer_id", "age_group", "segment")
+    have = set(customer_columns())
+    return customer_sample(columns=tuple(c for c in wanted if c in have)).reindex(columns=list(wanted))
+
+
 # -- churn model -------------------------------------------------------------------------------
-def model_bundle():
-    """The trained churn model, its explainer background and card.
+def model_bundle(schema: str | None = None):
+    """The trained churn model for ``schema`` (default: the warehouse's), its explainer background and card.
 
     Stops the page if the model is missing, or if ``load_bundle`` refuses the files (a hash that
     differs from ``models/manifest.json``, or a type outside the trusted list): the catalog's words,
     then the error naming the file and how to rebuild it.
     """
-    from churn_core.prediction.training import ModelFileError, UntrustedModelError, load_bundle
+    from churn_core.prediction.training import ModelFileError, UntrustedModelError
 
-    if not model_path().exists():
+    schema = schema or data_schema()
+    if not model_path(schema).exists():
         st.error(tr("model.missing"))
-        st.code("make run   # or: .venv/bin/churn-studio train --no-evaluate --no-grid", language="bash")
+        flag = "" if schema == "extended" else f" --schema {schema}"
+        st.code(f"make run   # or: .venv/bin/churn-studio train{flag} --no-evaluate --no-grid", language="bash")
         st.stop()
     try:
-        return cached(load_bundle, str(get_settings().models_dir), resource=True, model=True)
+        return cached(_load_bundle, schema, str(get_settings().models_dir), model_version(schema), resource=True)
     except ModelFileError as exc:
         st.error(tr("model.untrusted") if isinstance(exc, UntrustedModelError) else tr("model.integrity"))
         st.code(str(exc), language=None)
@@ -189,17 +242,25 @@ def model_bundle():
         raise  # unreachable: st.stop() raises
 
 
-def _make_explainer(models_dir: str):
+def _load_bundle(schema: str, models_dir: str, version: str):
+    """:func:`churn_core.prediction.training.load_schema_bundle`, cached per model file version."""
+    from churn_core.prediction.training import load_schema_bundle
+
+    return load_schema_bundle(schema, Path(models_dir))
+
+
+def _make_explainer(models_dir: str, schema: str, version: str):
     from churn_core.prediction.explain import EnsembleExplainer
 
-    bundle = model_bundle()  # the cached, verified bundle of this model version
+    bundle = model_bundle(schema)  # the cached, verified bundle of this model version
     return EnsembleExplainer(bundle.model, bundle.background)
 
 
-def explainer():
-    """SHAP explainer of the loaded model, rebuilt when the model file changes."""
-    model_bundle()  # stops the page when there is no model
-    return cached(_make_explainer, str(get_settings().models_dir), resource=True, model=True)
+def explainer(schema: str | None = None):
+    """SHAP explainer of the model for ``schema`` (default: the warehouse's), rebuilt when the model file changes."""
+    schema = schema or data_schema()
+    model_bundle(schema)  # stops the page when there is no model
+    return cached(_make_explainer, str(get_settings().models_dir), schema, model_version(schema), resource=True)
 
 
 def _read_table(path: str, mtime_ns: int) -> pd.DataFrame:
@@ -211,7 +272,9 @@ def model_table(name: str) -> pd.DataFrame | None:
 
     Re-read whenever the file changes (its modification time is part of the key).
     """
-    path = get_settings().models_dir / name
+    from churn_core.prediction.training import bundle_dir
+
+    path = bundle_dir(get_settings().models_dir, data_schema()) / name  # the model of the warehouse's schema
     if not path.exists():
         return None
     return cached(_read_table, str(path), path.stat().st_mtime_ns)
@@ -291,9 +354,13 @@ def _fit_address_geocoder(path: str, mtime_ns: int):
 
 
 def address_geocoder():
-    """The offline geocoder fitted on the shipped addresses (road → dong), once per file version."""
+    """The geocoder of typed addresses: Kakao (cached) when ``CHURN_KAKAO_API_KEY`` is set, falling
+    back to the offline geocoder fitted on the shipped addresses (road → dong, once per file version)."""
+    from churn_core.geo.geocoding import typed_address_geocoder
+
     path = _locations_csv()
-    return cached(_fit_address_geocoder, str(path), path.stat().st_mtime_ns, resource=True)
+    offline = cached(_fit_address_geocoder, str(path), path.stat().st_mtime_ns, resource=True)
+    return typed_address_geocoder(get_settings(), offline)
 
 
 # -- uploads ---------------------------------------------------------------------------------------
@@ -323,38 +390,6 @@ def once_per_upload(slot: str, data: bytes, compute: Callable[[], Any], *key: st
     if entry[2] is not None:
         raise entry[2].with_traceback(None)
     return entry[1]
-
-
-def scored_upload(name: str, data: bytes, economics) -> pd.DataFrame:
-    """A CSV of customers to score: limits and schema checked once per file, scored once per economics.
-
-    Raises
-    ------
-    churn_core.data.uploads.UploadLimitError
-        Over the size or row limit (:func:`upload_limits`); nothing is parsed.
-    DataValidationError
-        If a row breaks the schema; nothing is scored.
-    """
-    from churn_core.data.uploads import check_upload
-    from churn_core.i18n import fmt_int
-    from churn_core.prediction.scoring import prepare_csv, score_prepared
-
-    max_mb, max_rows = upload_limits()
-
-    def validate() -> pd.DataFrame:
-        check_upload(data, name, max_mb, max_rows)
-        return prepare_csv(data, source=name)
-
-    prepared = once_per_upload("score_validated", data, validate, f"{max_mb}:{max_rows}")
-
-    def score() -> pd.DataFrame:
-        bar = st.progress(0.0, text=tr("score.scoring"))
-        done = lambda n, total: bar.progress(min(1.0, n / total), text=tr("score.progress", done=fmt_int(n)))  # noqa: E731
-        result = score_prepared(model_bundle().model, prepared, economics, explainer(), progress=done)
-        bar.empty()
-        return result
-
-    return once_per_upload("score_scored", data, score, economics.model_dump_json())
 
 
 # -- outreach --------------------------------------------------------------------------------------

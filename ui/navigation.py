@@ -58,8 +58,39 @@ def tr(key: str, **values: object) -> str:
     return t(key, lang(), **values)
 
 
+#: Session-state key listing the widgets of the last run whose shown labels follow the language.
+_RELABEL_KEY = "_relabel_keys"
+
+
+def relabel(key: str) -> str:
+    """Mark the widget ``key`` as one whose option labels follow the UI language; returns ``key``.
+
+    Its options must be stable codes translated by ``format_func`` (never translated
+    labels). The browser keeps the labels it was last sent and posts them back on every
+    rerun; after a language switch they no longer match the new language's labels, so
+    Streamlit would drop the selection at the next interaction. On a switch, every widget
+    marked here gets its value written back (:func:`_store_language`), which makes
+    Streamlit send the browser the labels of the new language.
+
+    Parameters
+    ----------
+    key : str
+        The widget's key (the list is rebuilt on every run by the widgets drawn).
+
+    Returns
+    -------
+    str
+        ``key``, to pass on: ``st.selectbox(..., key=relabel("eda_feature"))``.
+    """
+    st.session_state.setdefault(_RELABEL_KEY, set()).add(key)
+    return key
+
+
 def _store_language() -> None:
     st.session_state[LANG_KEY] = st.session_state[f"_{LANG_KEY}_widget"]
+    for key in st.session_state.get(_RELABEL_KEY, ()):  # widgets of the page on screen
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def language_selector() -> None:
@@ -88,6 +119,7 @@ def page_setup(title_key: str, icon: str) -> str | None:
     from ui.data import warehouse
 
     st.set_page_config(page_title=tr(title_key), page_icon=icon, layout="wide")
+    st.session_state[_RELABEL_KEY] = set()  # filled again by this run's widgets (relabel)
     language_selector()
     for path, key, page_icon in PAGES:
         st.sidebar.page_link(path, label=tr(key), icon=page_icon)
@@ -132,11 +164,24 @@ class _RoleTab:
 def page_tabs(prefix: str, names: Sequence[str], key: str) -> dict:
     """Lazy tabs titled ``<prefix>.tab_<name>``; only the open one runs its code.
 
+    The open tab is kept by name under ``_<key>_open`` and survives a language switch.
+    Streamlit's tab widget is identified by its titles (and ``default``), so new titles
+    make a new widget that opens its ``default``: on a switch (and on coming back to the
+    page, whose tab state Streamlit dropped), ``default`` becomes the tab that was open
+    (kept under ``_<key>_anchor`` with the language, so clicks within one language leave
+    the widget's identity alone).
+
     Returns
     -------
     dict of str to streamlit tab
         By name; test ``tab[name].open`` before drawing into it.
     """
-    tabs = st.tabs([tr(f"{prefix}.tab_{n}") for n in names], key=key, on_change="rerun")
+    titles = {n: tr(f"{prefix}.tab_{n}") for n in names}
+    opened = st.session_state.get(f"_{key}_open")
+    anchor = st.session_state.get(f"_{key}_anchor")
+    if anchor is None or anchor[0] != lang() or anchor[1] not in titles or key not in st.session_state:
+        anchor = st.session_state[f"_{key}_anchor"] = (lang(), opened if opened in titles else names[0])
+    tabs = st.tabs(list(titles.values()), key=key, on_change="rerun", default=titles[anchor[1]])
+    st.session_state[f"_{key}_open"] = next((n for n, tab in zip(names, tabs, strict=True) if tab.open), names[0])
     guarded = CUSTOMER_TABS.get(prefix, {})
     return {n: _RoleTab(tab, guarded[n]) if n in guarded else tab for n, tab in zip(names, tabs, strict=True)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -10,11 +11,11 @@ import streamlit as st
 
 from churn_core.analytics import eda
 from churn_core.config import get_settings
-from churn_core.data.loading import TENURE_MAX_MONTHS
+from churn_core.data.loading import TENURE_MAX_MONTHS, DataValidationError
 from churn_core.escaping import csv_bytes
 from churn_core.i18n import value_label
-from ui.data import customer_count, customer_sample, segment_ids
-from ui.navigation import lang, tr
+from ui.data import customer_columns, customer_count, customer_sample, data_schema, missing_columns, segment_ids
+from ui.navigation import lang, relabel, tr
 
 _FILTER_WIDGETS = (
     ("age_groups", "age_group", "filters.age_group"),
@@ -42,13 +43,16 @@ def filter_sidebar() -> eda.EdaFilters:
     sb.header(tr("filters.header"))
     values: dict[str, Any] = {}
     senior_only = sb.checkbox(tr("filters.senior_only"), key="f_senior_only")
+    have = set(customer_columns())
     for field, column, label in _FILTER_WIDGETS:
+        if column not in have:  # a classic-schema warehouse has no age group or offer: no such filter
+            continue
         values[field] = sb.multiselect(
-            tr(label), eda.allowed_values(column), key=f"f_{field}",
+            tr(label), eda.allowed_values(column), key=relabel(f"f_{field}"),
             format_func=lambda v: value_label(v, lg), placeholder=tr("filters.all"),
         )  # fmt: skip
     segments = sb.multiselect(
-        tr("filters.segment"), segment_ids(), key="f_segments",
+        tr("filters.segment"), segment_ids(), key=relabel("f_segments"),
         format_func=lambda s: tr("filters.segment_n", n=s), placeholder=tr("filters.all"),
     )  # fmt: skip
     low, high = sb.slider(tr("filters.tenure"), 0, TENURE_MAX_MONTHS, key="f_tenure")
@@ -56,17 +60,72 @@ def filter_sidebar() -> eda.EdaFilters:
     return eda.EdaFilters.from_widgets(senior_only, low, high, tuple(segments), values)
 
 
+def requires_columns(*columns: str) -> bool:
+    """True when the warehouse has every one of ``columns``; otherwise say which are missing and return False.
+
+    A view that needs extended IBM columns (``age_group``, ``offer``, ``cltv`` …) calls it first, so
+    that on a warehouse built from a classic Kaggle file it explains why it is not shown instead of failing.
+    """
+    missing = missing_columns(*columns)
+    if missing:
+        st.info(tr("schema.not_shown", columns=", ".join(missing)), icon=":material/table_chart:")
+    return not missing
+
+
+def schema_note() -> None:
+    """On a warehouse built from a classic Kaggle file, say so once at the top of the page."""
+    if data_schema() == "classic":
+        st.info(tr("schema.classic_note"), icon=":material/dataset:")
+
+
+#: Session-state key of the offer economics last set on any page (a plain value: it outlives the widgets).
+ECONOMICS_KEY = "economics"
+
+
+def scoring_report(report: dict) -> None:
+    """Say which model scored an uploaded file (by its schema) and which label/leakage columns were ignored.
+
+    Parameters
+    ----------
+    report : dict
+        From the batch upload (:mod:`ui.uploads`): ``schema``, ``model`` (name, schema, version), ``ignored``.
+    """
+    from churn_core.escaping import markdown_text
+    from churn_core.formatting import to_kst
+
+    model = report["model"]
+    version = to_kst([model["version"]]).iloc[0] or str(model["version"])  # a training time: shown in KST
+    st.caption(
+        tr(
+            "score.model_used",
+            schema=tr(f"schema.{report['schema']}"),
+            name=markdown_text(model["name"]),
+            version=markdown_text(version),
+        )
+    )
+    if report["ignored"]:
+        st.caption(tr("score.ignored_columns", columns=", ".join(markdown_text(c) for c in report["ignored"])))
+
+
 def economics_sidebar():
-    """Sidebar inputs of the retention-offer economics (USD); returns an Economics."""
+    """Sidebar inputs of the retention-offer economics (USD); returns an Economics.
+
+    The values hold for the whole session, on every page that shows these inputs:
+    Streamlit drops a widget's state on a page that does not draw it, so the last
+    values are also kept under :data:`ECONOMICS_KEY` and start the inputs when a page
+    draws them anew (the settings' defaults before anything was set).
+    """
     from churn_core.prediction.business import Economics
 
-    default = Economics.from_settings()
+    kept = st.session_state.get(ECONOMICS_KEY) or Economics.from_settings()
     sb = st.sidebar
     sb.header(tr("model.economics"))
-    cost = sb.number_input(tr("model.offer_cost"), 0.0, 1000.0, default.offer_cost_usd, 5.0, key="econ_cost")
-    success = sb.slider(tr("model.success_rate"), 0.05, 1.0, default.success_rate, 0.05, key="econ_success")
-    months = sb.slider(tr("model.value_months"), 1, 60, int(default.value_months), key="econ_months")
-    return Economics(offer_cost_usd=cost, success_rate=success, value_months=months)
+    cost = sb.number_input(tr("model.offer_cost"), 0.0, 1000.0, kept.offer_cost_usd, 5.0, key="econ_cost")
+    success = sb.slider(tr("model.success_rate"), 0.05, 1.0, kept.success_rate, 0.05, key="econ_success")
+    months = sb.slider(tr("model.value_months"), 1, 60, int(kept.value_months), key="econ_months")
+    economics = Economics(offer_cost_usd=cost, success_rate=success, value_months=months)
+    st.session_state[ECONOMICS_KEY] = economics
+    return economics
 
 
 def download_csv(df: pd.DataFrame) -> bytes:
@@ -152,6 +211,16 @@ def sample_note() -> None:
         st.caption(tr("app.sample_note", n=f"{n:,}", total=f"{total:,}"))
 
 
+def template_label(template_id: str) -> str:
+    """A message template's name in the UI language: shipped ones from the catalog (``tpl.<id>``),
+    edited ones by their content-derived id (``custom-<hash>``)."""
+    from churn_core.i18n import catalog
+
+    if f"tpl.{template_id}" in catalog():
+        return tr(f"tpl.{template_id}")
+    return tr("tpl.custom", id=template_id)
+
+
 def map_labels() -> dict[str, str]:
     """UI text used inside the map (layers, legend, popups) in the current language."""
     from churn_core.geo.geocoding import PRECISIONS
@@ -179,14 +248,32 @@ def contacts_from_upload(upload):
     data = upload.getvalue()
 
     def validate():
-        check_upload(data, upload.name)
+        from churn_core.data.reading import is_excel
+
+        max_rows = get_settings().max_upload_rows
+        excel = is_excel(data)  # a workbook is compressed: its rows are counted once read
+        check_upload(data, upload.name, max_rows=sys.maxsize if excel else max_rows)
         known = set(customer_sample(columns=("customer_id",))["customer_id"])
-        return validate_contacts(data, known, source=upload.name)
+        result = validate_contacts(data, known, source=upload.name)
+        if excel and result.n_rows > max_rows:
+            raise UploadLimitError(upload.name, "rows", result.n_rows, max_rows)
+        return result
 
     try:
         return once_per_upload("contacts", data, validate)
     except UploadLimitError as exc:
         st.error(upload_limit_text(exc))
+        return None
+    except DataValidationError as exc:  # unreadable (encoding, CSV, workbook): the translated problems
+        from ui.tables import show_problems
+
+        st.error(tr("upload.contacts_refused", detail=""))
+        show_problems(exc.problems)
+        return None
+    except ValueError as exc:  # required headers missing (named in the message)
+        from churn_core.escaping import markdown_text
+
+        st.error(tr("upload.contacts_refused", detail=markdown_text(str(exc))))
         return None
 
 

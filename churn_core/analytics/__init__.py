@@ -36,6 +36,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
         "survival": ["KM_GROUPS", "SurvivalModel", "evaluate_models", "kaplan_meier"],
         "clv": [
             "CLVAssumptions",
+            "IDENTITY_COLUMNS",
             "RISK_GROUPS",
             "clv_by_customer",
             "clv_cltv_correlation",
@@ -47,6 +48,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "revenue_identity",
         ],
         "segments": [
+            "SEGMENT_TRAITS",
             "Segmenter",
             "add_segments",
             "factor_labels",
@@ -57,6 +59,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "projection",
             "projection_sample",
             "segment_clv_means",
+            "segment_traits",
         ],
         "offer_simulation": [
             "Campaign",

@@ -19,6 +19,12 @@ from churn_core.analytics.survival import SurvivalModel
 RISK_GROUPS: tuple[str, ...] = ("age_group", "contract", "internet_service", "payment_method", "offer")
 
 
+#: Columns the revenue identity reads (all in the extended file only).
+IDENTITY_COLUMNS: tuple[str, ...] = (
+    "total_revenue", "total_charges", "total_extra_data_charges", "total_long_distance_charges", "total_refunds",
+)  # fmt: skip
+
+
 def revenue_identity(customers: pd.DataFrame) -> pd.DataFrame:
     """Show that ``Total Revenue`` is an arithmetic identity of the charge columns.
 

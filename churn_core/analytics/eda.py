@@ -465,22 +465,33 @@ def segment_ids(wh: Warehouse) -> list[int]:
     return [int(v) for v in wh.query("SELECT DISTINCT segment FROM {customers} ORDER BY segment")["segment"]]
 
 
-def segment_profile(wh: Warehouse, filters: EdaFilters | None = None) -> pd.DataFrame:
+#: Columns whose mean :func:`segment_profile` reports per segment.
+SEGMENT_MEANS: tuple[str, ...] = ("monthly_charges", "total_revenue", "age", "n_services", "tenure")
+
+
+def segment_profile(
+    wh: Warehouse, filters: EdaFilters | None = None, columns: tuple[str, ...] = SEGMENT_MEANS
+) -> pd.DataFrame:
     """Per stored k-means segment, computed in the warehouse (one scan).
+
+    Parameters
+    ----------
+    columns : tuple of str
+        Columns of :data:`SEGMENT_MEANS` to average (a classic-schema warehouse has no
+        ``total_revenue`` or ``age``).
 
     Returns
     -------
-    pandas.DataFrame of shape (n_segments, 9)
+    pandas.DataFrame of shape (n_segments, 4 + len(columns))
         ``segment``, ``customers``, ``churn_rate`` (0-1), means of ``monthly_charges``
         (USD/month), ``total_revenue`` (USD), ``age`` (years), ``n_services``, ``tenure``
-        (months), and ``senior_share`` (0-1): the columns of
+        (months) (those in ``columns``), and ``senior_share`` (0-1): the columns of
         :func:`churn_core.analytics.segments.profile` without CLV.
     """
     where, params = (filters or EdaFilters()).where()
+    means = "".join(f"AVG({c}) AS {c}, " for c in _checked(columns, SEGMENT_MEANS))
     sql = f"""
-        SELECT segment, COUNT(*) AS customers, AVG(churn_flag) AS churn_rate,
-               AVG(monthly_charges) AS monthly_charges, AVG(total_revenue) AS total_revenue,
-               AVG(age) AS age, AVG(n_services) AS n_services, AVG(IF(is_senior, 1.0, 0.0)) AS senior_share,
-               AVG(tenure) AS tenure
+        SELECT segment, COUNT(*) AS customers, AVG(churn_flag) AS churn_rate, {means}
+               AVG(IF(is_senior, 1.0, 0.0)) AS senior_share
         FROM {{customers}} WHERE {where} GROUP BY segment ORDER BY segment"""
     return wh.query(sql, params)

@@ -32,6 +32,30 @@ SERVICES: tuple[str, ...] = (
 )  # fmt: skip
 
 
+_DERIVED_BEHAVIOUR = {
+    "month_to_month": "contract", "fiber_optic": "internet_service", "electronic_check": "payment_method",
+    "paperless": "paperless_billing",
+}  # fmt: skip
+
+
+def available(customers: pd.DataFrame, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``columns`` a customer table can provide (a classic-schema table lacks the usage columns).
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        Customers with warehouse names.
+    columns : tuple of str
+        :data:`BEHAVIOUR` or :data:`SERVICES`.
+
+    Returns
+    -------
+    tuple of str
+        Those of ``columns`` present in ``customers`` (or derived from a present column), in order.
+    """
+    return tuple(c for c in columns if _DERIVED_BEHAVIOUR.get(c, c) in customers.columns)
+
+
 def behaviour_matrix(customers: pd.DataFrame, columns=BEHAVIOUR) -> pd.DataFrame:
     """Numeric behaviour table: numbers as they are, yes/no services and key categories as 0/1."""
     c = customers
@@ -78,7 +102,8 @@ class Segmenter:
         self.seed = seed
 
     def fit(self, customers: pd.DataFrame) -> Segmenter:
-        X = behaviour_matrix(customers).to_numpy()
+        self.columns_ = available(customers, BEHAVIOUR)  # every column on the extended file; fewer on a classic one
+        X = behaviour_matrix(customers, self.columns_).to_numpy()
         self.scaler_ = StandardScaler().fit(X)
         Z = self.scaler_.transform(X)
         rows, models = [], {}
@@ -94,7 +119,8 @@ class Segmenter:
 
     def predict(self, customers: pd.DataFrame) -> np.ndarray:
         """Segment number (0..k-1) of each customer, shape (n_customers,)."""
-        return self.kmeans_.predict(self.scaler_.transform(behaviour_matrix(customers).to_numpy()))
+        columns = getattr(self, "columns_", BEHAVIOUR)
+        return self.kmeans_.predict(self.scaler_.transform(behaviour_matrix(customers, columns).to_numpy()))
 
 
 def add_segments(customers: pd.DataFrame) -> pd.DataFrame:
@@ -135,9 +161,91 @@ def profile(customers: pd.DataFrame, labels, clv_usd=None) -> pd.DataFrame:
         "senior_share": ("is_senior", "mean"),
         "tenure": ("tenure", "mean"),
     }
+    agg = {k: v for k, v in agg.items() if v[0] in df.columns}  # a classic file has no age or total revenue
     if clv_usd is not None:
         agg["clv_usd"] = ("clv_usd", "mean")
     return df.groupby("segment").agg(**agg).reset_index()
+
+
+#: Traits a segment name may carry, in the order they are read: (code, profile measure,
+#: comparison with everyone clustered, threshold). Measures: mean ``age`` (years, difference),
+#: mean ``tenure`` and ``monthly_charges`` (ratio), share of month-to-month contracts, of fibre
+#: and of no internet (difference in share), mean ``n_services`` (difference).
+SEGMENT_TRAITS: tuple[tuple[str, str, str, float], ...] = (
+    ("young", "age", "below", 5.0),
+    ("older", "age", "above", 5.0),
+    ("new", "tenure", "ratio_below", 0.6),
+    ("long_tenure", "tenure", "ratio_above", 1.4),
+    ("month_to_month", "month_to_month", "above", 0.2),
+    ("long_contract", "month_to_month", "below", 0.2),
+    ("fibre", "fiber_optic", "above", 0.2),
+    ("no_internet", "no_internet", "above", 0.2),
+    ("many_services", "n_services", "above", 1.5),
+    ("few_services", "n_services", "below", 1.5),
+    ("high_spend", "monthly_charges", "ratio_above", 1.25),
+    ("low_spend", "monthly_charges", "ratio_below", 0.75),
+)
+
+
+def segment_traits(customers: pd.DataFrame, labels, max_traits: int = 3) -> dict[int, list[str]]:
+    """Descriptive traits of each segment from its profile against everyone clustered (deterministic).
+
+    A trait applies when the segment's measure passes its threshold in :data:`SEGMENT_TRAITS`
+    (e.g. mean age 5 years below everyone's: ``young``); the ``max_traits`` strongest (by how
+    far past the threshold, relative to it) are kept, in the table's reading order. A segment
+    with none is ``average``. Names are built from them by :func:`churn_core.formatting.segment_name`.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+        ``age``, ``tenure``, ``monthly_charges``, ``n_services``, ``contract``, ``internet_service``.
+    labels : array-like of shape (n_customers,)
+        Segment of each customer.
+    max_traits : int, default 3
+
+    Returns
+    -------
+    dict of int to list of str
+        Trait codes (``seg.trait.<code>`` in the catalog) by segment, segments in ascending order.
+    """
+    c = customers
+    columns = {
+        "age": lambda: c["age"].astype(float),
+        "tenure": lambda: c["tenure"].astype(float),
+        "monthly_charges": lambda: c["monthly_charges"].astype(float),
+        "n_services": lambda: c["n_services"].astype(float),
+        "month_to_month": lambda: (c["contract"] == "Month-to-month").astype(float),
+        "fiber_optic": lambda: (c["internet_service"] == "Fiber optic").astype(float),
+        "no_internet": lambda: (c["internet_service"] == "No").astype(float),
+    }
+    source = {"month_to_month": "contract", "fiber_optic": "internet_service", "no_internet": "internet_service"}
+    present = {m: f().to_numpy() for m, f in columns.items() if source.get(m, m) in c.columns}  # classic: no age
+    measures = pd.DataFrame({**present, "segment": np.asarray(labels)})
+    overall = measures.drop(columns="segment").mean()
+    order = {code: i for i, (code, *_) in enumerate(SEGMENT_TRAITS)}
+    traits: dict[int, list[str]] = {}
+    for segment, grp in measures.groupby("segment", sort=True):
+        mean = grp.drop(columns="segment").mean()
+        found = []
+        for code, measure, how, bound in SEGMENT_TRAITS:
+            if measure not in present:
+                continue
+            value, base = float(mean[measure]), float(overall[measure])
+            if how == "above":
+                strength = (value - base - bound) / bound
+            elif how == "below":
+                strength = (base - value - bound) / bound
+            elif base <= 0:
+                continue
+            elif how == "ratio_above":
+                strength = (value / base - bound) / bound
+            else:
+                strength = (bound - value / base) / bound
+            if strength >= 0:
+                found.append((-strength, order[code], code))
+        chosen = sorted(sorted(found)[:max_traits], key=lambda f: f[1])
+        traits[int(segment)] = [code for *_, code in chosen] or ["average"]
+    return traits
 
 
 def factor_loadings(customers: pd.DataFrame, n_factors: int = 3, seed: int = SEED) -> pd.DataFrame:
@@ -148,11 +256,12 @@ def factor_loadings(customers: pd.DataFrame, n_factors: int = 3, seed: int = SEE
     pandas.DataFrame of shape (n_variables, n_factors)
         Columns ``F1``..``Fn``; each factor named in :func:`factor_labels`.
     """
-    X = StandardScaler().fit_transform(behaviour_matrix(customers, SERVICES).to_numpy())
+    variables = available(customers, SERVICES)  # a classic file lacks music, unlimited data and usage
+    X = StandardScaler().fit_transform(behaviour_matrix(customers, variables).to_numpy())
     fa = FactorAnalysis(n_components=n_factors, rotation="varimax", svd_method="lapack", random_state=seed).fit(X)
     loadings = fa.components_.T
     loadings *= np.sign(loadings[np.abs(loadings).argmax(axis=0), np.arange(n_factors)])  # largest loading positive
-    return pd.DataFrame(loadings, index=list(SERVICES), columns=[f"F{i + 1}" for i in range(n_factors)])
+    return pd.DataFrame(loadings, index=list(variables), columns=[f"F{i + 1}" for i in range(n_factors)])
 
 
 def factor_labels(loadings: pd.DataFrame, top: int = 3) -> dict[str, list[str]]:
@@ -162,7 +271,7 @@ def factor_labels(loadings: pd.DataFrame, top: int = 3) -> dict[str, list[str]]:
 
 def projection(customers: pd.DataFrame, labels, seed: int = SEED) -> pd.DataFrame:
     """2-D PCA projection of the standardised behaviour: ``pc1``, ``pc2``, ``segment``, ``churned``."""
-    Z = StandardScaler().fit_transform(behaviour_matrix(customers).to_numpy())
+    Z = StandardScaler().fit_transform(behaviour_matrix(customers, available(customers, BEHAVIOUR)).to_numpy())
     pcs = PCA(n_components=2, random_state=seed).fit_transform(Z)
     return pd.DataFrame(
         {

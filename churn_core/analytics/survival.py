@@ -86,19 +86,24 @@ def design_matrix(customers: pd.DataFrame, levels: dict[str, list[str]] | None =
     """
     check_no_leakage([*SURVIVAL_CATEGORICAL, *SURVIVAL_NUMERIC])
     assert not set(DURATION_ENCODING) & {*SURVIVAL_CATEGORICAL, *SURVIVAL_NUMERIC}
-    cats = customers[list(SURVIVAL_CATEGORICAL)].astype(str)
     levels = levels or category_levels(customers)
+    cats = customers[list(levels)].astype(str)  # the covariates present (a classic file has fewer)
     unseen = {c: sorted(set(cats[c]) - set(levels[c])) for c in cats}
     unseen = {c: v for c, v in unseen.items() if v}
     if unseen:
         raise ValueError(f"levels not seen when the survival model was fitted: {unseen}")
     dummies = pd.get_dummies(cats.astype({c: pd.CategoricalDtype(v) for c, v in levels.items()}), drop_first=True)
-    return dummies.astype(float).join(customers[list(SURVIVAL_NUMERIC)].astype(float))
+    numeric = [c for c in SURVIVAL_NUMERIC if c in customers.columns]
+    return dummies.astype(float).join(customers[numeric].astype(float))
 
 
 def category_levels(customers: pd.DataFrame) -> dict[str, list[str]]:
-    """Sorted levels of each survival category in ``customers`` (the design matrix's columns)."""
-    return {c: sorted(customers[c].astype(str).unique()) for c in SURVIVAL_CATEGORICAL}
+    """Sorted levels of each survival category in ``customers`` (the design matrix's columns).
+
+    Only the categories ``customers`` has: a classic-schema table (no ``offer``, ``married``,
+    ``unlimited_data``) is modelled on the covariates it provides.
+    """
+    return {c: sorted(customers[c].astype(str).unique()) for c in SURVIVAL_CATEGORICAL if c in customers.columns}
 
 
 class SurvivalModel:

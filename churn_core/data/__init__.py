@@ -2,7 +2,8 @@
 
 Everything that reads, validates or stores customer data: the IBM Telco schema
 (:mod:`~churn_core.data.schema`), validation with clear errors and derived columns
-(:mod:`~churn_core.data.loading`), customer rows and bounded samples
+(:mod:`~churn_core.data.loading`), reading files as people have them (CSV in any usual encoding
+and separator, Excel; headers matched with aliases: :mod:`~churn_core.data.reading`), customer rows and bounded samples
 (:mod:`~churn_core.data.customers`), the declared warehouse tables
 (:mod:`~churn_core.data.tables`), the DuckDB / BigQuery warehouse
 (:mod:`~churn_core.data.warehouse`), synthetic customers for load tests
@@ -14,24 +15,33 @@ import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["customers", "loading", "schema", "synthetic", "tables", "uploads", "warehouse"],
+    submodules=["customers", "ingest", "loading", "reading", "schema", "synthetic", "tables", "uploads", "warehouse"],
     submod_attrs={
         "schema": [
             "BLANK_TOTAL_CHARGES_CHECK",
             "CLASSIC_FEATURES",
             "COLUMNS",
+            "COLUMN_ALIASES",
             "COLUMN_BY_NAME",
+            "CONTACT_COLUMN_ALIASES",
+            "EXTENDED_FEATURES",
             "LEAKAGE_COLUMNS",
             "LEAKAGE_COLUMNS_RAW",
+            "NOT_FEATURES",
+            "RAW_COLUMNS",
             "RAW_SCHEMA",
             "RENAME",
+            "SCHEMAS",
             "TARGET",
+            "detect_schema",
+            "missing_for",
         ],
         "loading": [
             "AGE_GROUPS",
             "DERIVED_COLUMNS",
             "DataValidationError",
             "LEVEL_ORDER",
+            "PROBLEM_CODES",
             "SENIOR_AGE",
             "SENIOR_AGE_GROUPS",
             "SERVICE_COLUMNS",
@@ -41,11 +51,29 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "clean_text_cells",
             "decode_csv",
             "file_sha256",
+            "load_any_customers",
             "load_customers",
             "load_customers_bytes",
+            "normalise_values",
+            "problem_code",
             "validate_with",
         ],
-        "customers": ["customer_count", "customer_rows", "customer_sample"],
+        "customers": ["customer_columns", "customer_count", "customer_rows", "customer_sample"],
+        "reading": [
+            "SEPARATOR_NAMES",
+            "ColumnMatch",
+            "ReadResult",
+            "RowCheck",
+            "apply_columns",
+            "canonical_columns",
+            "is_excel",
+            "match_columns",
+            "partition_rows",
+            "read_table",
+            "read_table_chunks",
+            "save_mapping",
+            "saved_mapping",
+        ],
         "tables": [
             "CAMPAIGN_TEMPLATES",
             "CONSENT_EVENTS",
@@ -65,6 +93,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "record_run",
         ],
         "synthetic": ["grow", "load_synthetic", "to_raw_csv"],
+        "ingest": ["IngestResult", "ingest_file"],
         "uploads": ["MB", "UploadLimitError", "check_upload", "count_csv_rows"],
     },
 )

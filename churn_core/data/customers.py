@@ -41,6 +41,16 @@ def customer_rows(
     return wh.query(sql, params)
 
 
+def customer_columns(wh: Warehouse) -> tuple[str, ...]:
+    """The columns of the warehouse's ``customers`` table (warehouse names, in table order).
+
+    A warehouse built from a classic Kaggle file has only the classic columns and the derived
+    ones they allow (:data:`churn_core.data.schema.SCHEMAS`); pass the result to
+    :func:`churn_core.data.schema.detect_schema` to know which.
+    """
+    return tuple(wh.schema("customers"))
+
+
 def customer_count(wh: Warehouse, seniors_only: bool = False) -> int:
     """Number of customers (or of seniors) in the warehouse."""
     where = "is_senior" if seniors_only else "TRUE"

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import io
+import logging
+import re
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,16 @@ import pandas as pd
 import pandera.errors as pa_errors
 import pandera.pandas as pa
 
-from churn_core.data.schema import COLUMN_BY_NAME, COLUMN_BY_RAW, RAW_COLUMNS, RAW_SCHEMA, RENAME
+from churn_core.data.schema import (
+    COLUMN_BY_NAME,
+    COLUMN_BY_RAW,
+    RAW_COLUMNS,
+    RAW_SCHEMA,
+    RAW_SCHEMAS,
+    RENAME,
+    SCHEMAS,
+    detect_schema,
+)
 
 #: Age groups (years), ordered; the last bound is open.
 AGE_GROUPS: tuple[str, ...] = ("<30", "30-39", "40-49", "50-59", "60-64", "65-69", "70-79", "80+")
@@ -81,9 +92,58 @@ SERVICE_COLUMNS: tuple[str, ...] = (
     "unlimited_data",
 )  # fmt: skip
 
+_log = logging.getLogger(__name__)
+
 #: Line of the CSV file that holds data row 0 (line 1 is the header).
 FIRST_DATA_LINE = 2
 _MAX_LINES_SHOWN = 10
+
+#: Codes of validation problems (message keys ``problem.<code>`` in the catalog), each with
+#: the pattern of its English reason (logs and CLI keep the English); named groups are the
+#: reason's parameters. The first match wins; a reason matching none is ``other`` (``text``).
+PROBLEM_CODES: dict[str, str] = {
+    "empty_file": r"the file is empty$",
+    "not_utf8": r"the file is not UTF-8 \(byte (?P<byte>\d+) cannot be decoded\)",
+    "unreadable_csv": r"not a readable CSV file: (?P<detail>.*)",
+    "unreadable_excel": r"not a readable Excel workbook: (?P<detail>.*)",
+    "no_sheet": r"the workbook has no sheet '(?P<sheet>.*)'; it has (?P<sheets>.*)",
+    "no_rows": r"the file has a header but no data rows",
+    "missing_column_hint": r"required column is missing; the file has '(?P<guess>.*)': misspelled\?",
+    "missing_column": r"required column is missing",
+    "not_whole_number": r"blank or not a valid whole number",
+    "not_number": r"blank or not a valid number",
+    "not_valid": r"blank or not a valid value",
+    "duplicate": r"duplicate values \(must be unique\)",
+    "blank": r"blank cells \(a value is required\)",
+    "wrong_type": r"wrong type \(expected (?P<expected>.*)\)",
+    "not_allowed": r"value not in \[(?P<allowed>.*)\]",
+    "below": r"value below (?P<limit>\S+)",
+    "above": r"value above (?P<limit>\S+)",
+    "churn_disagree": r"columns churn_rate and Churn disagree",
+    "blank_total_charges": r"TotalCharges is blank but tenure > 0",
+    "too_large": r"the file is (?P<size>[\d,.]+) MB; at most (?P<limit>[\d,.]+) MB",
+    "too_many_rows": r"the file has (?P<rows>[\d,]+) data rows; at most (?P<limit>[\d,]+)",
+}
+
+
+def problem_code(reason: str) -> tuple[str, dict[str, str]]:
+    """The code and parameters of a validation problem's English reason.
+
+    Parameters
+    ----------
+    reason : str
+        A ``reason`` of :attr:`DataValidationError.problems`.
+
+    Returns
+    -------
+    (str, dict of str to str)
+        A key of :data:`PROBLEM_CODES` and the values its reason names (``{"limit": "120"}``);
+        ``("other", {"text": reason})`` when no pattern matches.
+    """
+    for code, pattern in PROBLEM_CODES.items():
+        if m := re.match(pattern, reason):
+            return code, {k: v for k, v in m.groupdict().items() if v is not None}
+    return "other", {"text": reason}
 
 
 class DataValidationError(ValueError):
@@ -96,12 +156,18 @@ class DataValidationError(ValueError):
     problems : pandas.DataFrame
         One row per problem, columns ``column`` (str), ``reason`` (str), ``lines``
         (list of int, CSV line numbers with line 1 the header; empty for file-level
-        problems) and ``examples`` (list of str, offending values).
+        problems) and ``examples`` (list of str, offending values); and, for the UI to
+        translate, ``code`` (str, a key of :data:`PROBLEM_CODES`) and ``params`` (dict of
+        the values the reason names), both from :func:`problem_code` of the reason.
     """
 
     def __init__(self, source: str, problems: pd.DataFrame):
         self.source = source
         self.problems = problems.reset_index(drop=True)
+        if "code" not in self.problems:
+            parsed = [problem_code(str(r)) for r in self.problems.get("reason", pd.Series(dtype=str))]
+            self.problems["code"] = [c for c, _ in parsed]
+            self.problems["params"] = [p for _, p in parsed]
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -156,12 +222,18 @@ def clean_text_cells(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_raw_text(data: bytes, source: str = "<upload>") -> pd.DataFrame:
-    """Parse CSV bytes into a DataFrame of stripped strings (blank cells become ``NA``).
+    """Read a customer file into a DataFrame of stripped strings (blank cells become ``NA``).
+
+    The file may be CSV in UTF-8 (± BOM), UTF-16 or CP949 / EUC-KR, separated by commas,
+    semicolons or tabs, or an Excel workbook (first sheet): see
+    :func:`churn_core.data.reading.read_table`. Headers that match a declared column ignoring
+    case, spaces and underscores, or through its aliases (Korean names included, see
+    :data:`churn_core.data.schema.COLUMN_ALIASES`), get the declared raw name.
 
     Parameters
     ----------
     data : bytes
-        The file's content, UTF-8 (a byte-order mark is accepted).
+        The file's content.
     source : str
         Name used in error messages.
 
@@ -173,18 +245,12 @@ def read_raw_text(data: bytes, source: str = "<upload>") -> pd.DataFrame:
     Raises
     ------
     DataValidationError
-        If the file is empty, has no data rows, is not UTF-8 or is not parseable CSV.
+        If the file is empty, has no data rows, is in no supported encoding or is not
+        parseable CSV or Excel.
     """
-    text = decode_csv(data, source)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        reason = f"not a readable CSV file: {exc}"
-        raise DataValidationError(source, pd.DataFrame([_problem("<file>", reason)])) from exc
-    if df.empty:
-        reason = "the file has a header but no data rows"
-        raise DataValidationError(source, pd.DataFrame([_problem("<file>", reason)]))
-    return clean_text_cells(df)
+    from churn_core.data.reading import canonical_columns, read_table
+
+    return canonical_columns(read_table(data, source).frame)[0]
 
 
 def _check_columns(df: pd.DataFrame, source: str, required: tuple[str, ...]) -> None:
@@ -240,6 +306,59 @@ def _failure_problems(failure_cases: pd.DataFrame) -> list[dict]:
     return problems
 
 
+# -- obvious variants of category values (issue #13) ---------------------------------------------
+def _value_key(value: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+def normalise_values(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Replace obvious variants of declared category values by the declared value, and count them.
+
+    A cell of a category column (:data:`churn_core.data.schema.COLUMNS`, raw names) that is not an
+    allowed value but equals one of them ignoring case and runs of spaces (``yes``, ``YES`` →
+    ``Yes``; ``month-to-month`` → ``Month-to-month``; ``fiber  optic`` → ``Fiber optic``) is
+    replaced. Anything else (``Two-year``, ``Y``) is left for validation to refuse.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame of shape (n_rows, n_columns)
+        Text cells, raw column names; other columns are left alone.
+
+    Returns
+    -------
+    table : pandas.DataFrame of shape (n_rows, n_columns)
+        ``df`` itself when nothing changed, else a copy with the variants replaced.
+    notes : pandas.DataFrame
+        One row per changed column: ``column`` (str), ``count`` (int, cells changed),
+        ``variants`` (list of str, the distinct values replaced, at most 5) and ``values``
+        (list of str, what they became).
+    """
+    out, notes = df, []
+    for column in df.columns:
+        spec = COLUMN_BY_RAW.get(column)
+        if spec is None or spec.allowed is None or column not in df:
+            continue
+        cells = df[column]
+        odd = [v for v in cells.dropna().unique() if isinstance(v, str) and v not in spec.allowed]
+        keys = {_value_key(a): a for a in spec.allowed}
+        fix = {v: keys[_value_key(v)] for v in odd if _value_key(v) in keys}
+        if not fix:
+            continue
+        if out is df:
+            out = df.copy()
+        hit = cells.isin(list(fix))
+        out[column] = cells.mask(hit, cells.map(fix))
+        notes.append(
+            {
+                "column": column,
+                "count": int(hit.sum()),
+                "variants": sorted(fix)[:5],
+                "values": sorted(set(fix.values())),
+            }
+        )
+    return out, pd.DataFrame(notes, columns=["column", "count", "variants", "values"])
+
+
 def validate_with(schema: pa.DataFrameSchema, df: pd.DataFrame, source: str, required: tuple[str, ...]) -> pd.DataFrame:
     """Check that ``required`` columns exist, then validate ``df`` lazily against ``schema``.
 
@@ -252,9 +371,13 @@ def validate_with(schema: pa.DataFrameSchema, df: pd.DataFrame, source: str, req
     ------
     DataValidationError
         Listing every missing column (with a "misspelled?" hint) or every failed check
-        with its CSV lines; nothing is dropped.
+        with its CSV lines; nothing is dropped. Obvious variants of category values are
+        accepted (:func:`normalise_values`, logged), anything else is a problem.
     """
     _check_columns(df, source, required)
+    df, notes = normalise_values(df)  # yes/YES/ Yes  → Yes (counted; see normalise_values)
+    for note in notes.itertuples():
+        _log.info("%s: %d %s cell(s) normalised: %s → %s", source, note.count, note.column, note.variants, note.values)
     try:
         return schema.validate(df, lazy=True)
     except pa_errors.SchemaErrors as exc:
@@ -339,3 +462,66 @@ def load_customers(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     return load_customers_bytes(path.read_bytes(), source=path.name)
+
+
+def add_classic_derived_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """The derived columns a classic-schema table allows (``SCHEMAS["classic"].derived``).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame of shape (n_customers, 21)
+        A validated classic table with warehouse names.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_customers, 26)
+        A copy with ``churn_flag`` (0/1 from ``churn``), ``total_charges_was_blank``, ``is_senior``
+        (``senior_citizen == 1``), ``tenure_band`` and ``n_services`` (0-9: the classic file has no
+        streaming music or unlimited data). ``age_group`` cannot be derived (it needs ``Age``).
+    """
+    out = df.copy()
+    out["churn_flag"] = (out["churn"] == "Yes").astype("int64")
+    out["total_charges_was_blank"] = out["total_charges"].isna()
+    out["total_charges"] = out["total_charges"].fillna(0.0).astype("float64")
+    out["is_senior"] = out["senior_citizen"] == 1
+    out["tenure_band"] = pd.cut(out["tenure"], _TENURE_EDGES, labels=TENURE_BANDS).astype(str)
+    present = [c for c in SERVICE_COLUMNS if c in out.columns]
+    services = [(out[c] != "No") if c == "internet_service" else (out[c] == "Yes") for c in present]
+    out["n_services"] = np.sum(services, axis=0).astype("int64")
+    return out
+
+
+def load_any_customers_bytes(data: bytes, source: str = "<upload>") -> pd.DataFrame:
+    """Read, validate and enrich customer CSV bytes in either schema of :data:`churn_core.data.schema.SCHEMAS`.
+
+    The schema is detected from the header (:func:`churn_core.data.schema.detect_schema`): a file with
+    every extended column is loaded as :func:`load_customers_bytes` does; a classic Kaggle file
+    (21 columns, ``Churn`` required here) keeps only its classic columns plus
+    :func:`add_classic_derived_columns`. ``df.attrs["schema"]`` says which.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_customers, 57) or (n_customers, 26)
+        Warehouse column names, derived columns added.
+
+    Raises
+    ------
+    DataValidationError
+        If anything in the file breaks the detected schema (missing columns are named for it).
+    """
+    raw = read_raw_text(data, source)
+    schema = detect_schema(raw.columns)
+    if schema == "extended":
+        out = load_customers_bytes(data, source)
+    else:
+        columns = SCHEMAS["classic"].raw_columns
+        valid = validate_with(RAW_SCHEMAS["classic"], raw, source, columns)
+        out = add_classic_derived_columns(valid[list(columns)].rename(columns=RENAME))
+    out.attrs["schema"] = schema
+    return out
+
+
+def load_any_customers(path: str | Path) -> pd.DataFrame:
+    """:func:`load_any_customers_bytes` of the file at ``path`` (errors name the file)."""
+    path = Path(path)
+    return load_any_customers_bytes(path.read_bytes(), source=path.name)

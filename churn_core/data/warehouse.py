@@ -52,7 +52,8 @@ import sqlglot
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from churn_core.config import Settings, get_settings
-from churn_core.data.loading import file_sha256, load_customers
+from churn_core.data.loading import file_sha256, load_any_customers
+from churn_core.data.schema import detect_schema
 from churn_core.data.tables import DUCKDB_TYPES, FROM_DUCKDB, TABLES, TableSpec, bigquery_type
 
 #: Bump when the derived columns or table layout change, to force a rebuild.
@@ -399,7 +400,7 @@ class Warehouse(ABC):
         report = progress or _quiet
         if customers is None:
             report(0.05, "validating raw file")
-            customers = load_customers(self.raw_csv)
+            customers = load_any_customers(self.raw_csv)  # extended or classic (churn_core.data.schema.SCHEMAS)
             if self.enrich is not None:
                 report(0.3, "deriving columns")
                 customers = self.enrich(customers)
@@ -411,6 +412,7 @@ class Warehouse(ABC):
             "raw_sha256": sha,
             "raw_file": self.raw_csv.name,
             "schema_version": SCHEMA_VERSION,
+            "customer_schema": str(customers.attrs.get("schema", detect_schema(customers.columns))),
             "enrich": self.enrich_name,
             "n_customers": str(len(customers)),
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -2,18 +2,20 @@
 
 Address parsing and geocoders (legal-dong offline, Kakao, Nominatim) with Seoul's
 boundaries (:mod:`~churn_core.geo.geocoding`), the locations build, nearest places by
-haversine distance (:mod:`~churn_core.geo.locations`) and the Leaflet map with local
-assets (:mod:`~churn_core.geo.maps`).
+haversine distance (:mod:`~churn_core.geo.locations`), how precise a position is and
+distance bands between approximate positions (:mod:`~churn_core.geo.precision`) and the
+Leaflet map with local assets (:mod:`~churn_core.geo.maps`).
 """
 
 import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["geocoding", "locations", "maps"],
+    submodules=["geocoding", "locations", "maps", "precision"],
     submod_attrs={
         "geocoding": [
             "CachedGeocoder",
+            "FallbackGeocoder",
             "GeocodeResult",
             "KakaoGeocoder",
             "NominatimGeocoder",
@@ -23,6 +25,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "inside_seoul",
             "parse_address",
             "seoul_boundaries",
+            "typed_address_geocoder",
         ],
         "locations": [
             "BuildResult",
@@ -31,6 +34,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "build",
             "build_from_dir",
             "haversine_km",
+            "kt_and_centres",
             "load",
             "nearest",
             "nearest_kt_and_centres",
@@ -47,6 +51,16 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "gu_boundaries_geojson",
             "install_vendor_assets",
             "rows_in_layers",
+        ],
+        "precision": [
+            "NO_PHONE",
+            "Origin",
+            "area",
+            "display_phone",
+            "distance_bands",
+            "distance_text",
+            "nearest_to",
+            "origin_area_geojson",
         ],
     },
 )

@@ -24,7 +24,7 @@ import json
 import re
 import sqlite3
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -300,10 +300,22 @@ class KakaoGeocoder:
             return GeocodeResult(None, None, None, None, None, self.name, "address not found")
         doc = docs[0]
         region = doc.get("address") or doc.get("road_address") or {}
-        return GeocodeResult(
-            float(doc["y"]), float(doc["x"]), "address", region.get("region_2depth_name"),
-            region.get("region_3depth_name") or None, self.name,
-        )  # fmt: skip
+        gu, dong = region.get("region_2depth_name") or None, region.get("region_3depth_name") or None
+        return GeocodeResult(float(doc["y"]), float(doc["x"]), kakao_precision(doc), gu, dong, self.name)
+
+
+def kakao_precision(doc: dict) -> str:
+    """Precision of one Kakao address-search document from its ``address_type``.
+
+    ``ROAD_ADDR`` / ``REGION_ADDR`` (a building or lot) are ``"address"``; ``REGION`` (a
+    place name only) is ``"dong"`` when it names an 읍면동, else ``"gu"``; ``ROAD`` (a whole
+    road, no number) is ``"gu"``. A document without ``address_type`` counts as an address.
+    """
+    kind = doc.get("address_type") or "ROAD_ADDR"
+    if kind in ("ROAD_ADDR", "REGION_ADDR"):
+        return "address"
+    region = doc.get("address") or doc.get("road_address") or {}
+    return "dong" if kind == "REGION" and region.get("region_3depth_name") else "gu"
 
 
 class NominatimGeocoder:
@@ -336,6 +348,28 @@ class NominatimGeocoder:
         if loc is None:
             return GeocodeResult(None, None, None, None, None, self.name, "address not found")
         return GeocodeResult(loc.latitude, loc.longitude, "address", None, None, self.name)
+
+
+class FallbackGeocoder:
+    """Ask ``primary`` first; when it cannot place the address, ask ``fallback``.
+
+    A result from the fallback keeps why the primary failed in ``reason`` (for example
+    ``"kakao: request failed: …"``), so the page can say the position came from the
+    offline geocoder.
+    """
+
+    def __init__(self, primary: Geocoder, fallback: Geocoder):
+        self.primary = primary
+        self.fallback = fallback
+        self.name = f"{primary.name}+{fallback.name}"
+
+    def geocode(self, address: str, place_name: str = "") -> GeocodeResult:
+        first = self.primary.geocode(address, place_name)
+        if first.precision is not None:
+            return first
+        second = self.fallback.geocode(address, place_name)
+        why = f"{self.primary.name}: {first.reason}"
+        return replace(second, reason=f"{why}; {second.reason}" if second.reason else why)
 
 
 class CachedGeocoder:
@@ -393,9 +427,23 @@ def geocoder_from_settings(name: str, settings) -> Geocoder | None:
     if name == "kakao":
         if settings.kakao_api_key is None:
             raise ValueError("set CHURN_KAKAO_API_KEY for the Kakao geocoder")
-        inner: Geocoder = KakaoGeocoder(settings.kakao_api_key.get_secret_value())
+        inner: Geocoder = KakaoGeocoder(settings.kakao_api_key.get_secret_value(), settings.kakao_base_url)
     elif name == "nominatim":
         inner = NominatimGeocoder()
     else:
         raise ValueError(f"unknown geocoder {name!r}: offline, kakao or nominatim")
     return CachedGeocoder(inner, settings.geocode_cache_path)
+
+
+def typed_address_geocoder(settings, offline: Geocoder, timeout: float = 3.0) -> Geocoder:
+    """The geocoder of an address a user types on the map page.
+
+    With ``CHURN_KAKAO_API_KEY`` set: Kakao (cached in ``settings.geocode_cache_path``,
+    ``timeout`` seconds per request), falling back to ``offline`` when Kakao cannot place
+    the address or cannot be reached. Without a key: ``offline`` (a fitted
+    :class:`OfflineGeocoder`, whose results are dong or 구 precision).
+    """
+    if settings.kakao_api_key is None:
+        return offline
+    kakao = KakaoGeocoder(settings.kakao_api_key.get_secret_value(), settings.kakao_base_url, timeout=timeout)
+    return FallbackGeocoder(CachedGeocoder(kakao, settings.geocode_cache_path), offline)

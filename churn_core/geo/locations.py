@@ -363,9 +363,17 @@ def nearest_kt_and_centres(
     (pandas.DataFrame, pandas.DataFrame)
         Each with ``distance_km`` (haversine, km), nearest first; empty when nothing matches.
     """
+    kt, centres = kt_and_centres(places, kt_types, gus)
+    return nearest(kt, lat, lon, k), nearest(centres, lat, lon, k)
+
+
+def kt_and_centres(
+    places: pd.DataFrame, kt_types: tuple[str, ...] = KT_STORE_TYPES, gus: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The KT stores of ``kt_types`` and the learning centres of ``places``, in the 구 ``gus`` (empty: all)."""
     kt = select(places[places["source"] == "kt"], gus, kt_types)
     centres = select(places[places["source"] == "learning_centre"], gus)
-    return nearest(kt, lat, lon, k), nearest(centres, lat, lon, k)
+    return kt, centres
 
 
 def build_from_dir(raw_dir: str | Path, geocoder: Geocoder | None = None, progress=None) -> BuildResult:

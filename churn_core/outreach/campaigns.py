@@ -50,12 +50,14 @@ from churn_core.analytics.eda import add_rate_ci
 from churn_core.data.tables import CAMPAIGN_TEMPLATES, OUTBOX
 from churn_core.data.warehouse import Warehouse
 from churn_core.outreach.compliance import (
+    KST,
     Sender,
     Template,
     consent_expired,
     eligibility,
     message_problems,
     next_allowed,
+    quiet_hours,
     render,
     shipped_wins,
     template_for,
@@ -630,7 +632,8 @@ def dry_run(
     Consent is read from the history as of ``now``; grants older than two years count as
     ``consent_expired``. With ``sender``, every message is rendered and checked as
     :func:`send` does (``hold`` / ``template_noncompliant``); a template with no stored text
-    gives ``hold`` / ``template_missing`` for its rows.
+    gives ``hold`` / ``template_missing`` for its rows. A row held by quiet hours until a
+    time after ``now`` is not looked at by :func:`send` yet: ``hold`` / ``quiet_hours``.
 
     Returns
     -------
@@ -638,8 +641,9 @@ def dry_run(
         ``decision`` (send / hold / skip), ``reason``, ``n``.
     """
     due = wh.query(
-        "SELECT customer_id, template_id FROM {outbox} WHERE campaign_id = @c AND channel = @ch AND status = 'queued'",
-        {"c": campaign_id, "ch": channel_name},
+        "SELECT customer_id, template_id, (scheduled_for IS NULL OR scheduled_for <= @now) AS is_due FROM {outbox} "
+        "WHERE campaign_id = @c AND channel = @ch AND status = 'queued'",
+        {"c": campaign_id, "ch": channel_name, "now": now},
     ).drop_duplicates("customer_id")
     if due.empty:
         return pd.DataFrame(columns=["decision", "reason", "n"])
@@ -651,7 +655,9 @@ def dry_run(
         contact = book.get(row["customer_id"])
         text = stored.get(row["template_id"]) or legacy.get(row["template_id"])
         decision, reason = eligibility(contact, channel_name, now, real)
-        if decision == "send" and text is None:
+        if not row["is_due"]:  # held by quiet hours earlier: send looks at it again from its scheduled time
+            decision, reason = "hold", "quiet_hours"
+        elif decision == "send" and text is None:
             decision, reason = "hold", "template_missing"
         elif decision == "send" and sender is not None:
             decision, reason, _ = _decide(row, contact, channel_name, real, sender, values or {},
@@ -659,6 +665,192 @@ def dry_run(
         decisions.append((decision, reason))
     df = pd.DataFrame(decisions, columns=["decision", "reason"])
     return df.value_counts().rename("n").reset_index()
+
+
+# -- where a campaign stands ------------------------------------------------------------------
+def next_send_time(now: dt.datetime) -> dt.datetime:
+    """When an advertising message without night-time consent may go, at or after ``now``, in Korean time.
+
+    Parameters
+    ----------
+    now : datetime.datetime
+        Timezone-aware moment.
+
+    Returns
+    -------
+    datetime.datetime
+        ``now`` itself (in KST) outside quiet hours; otherwise the next 08:00 KST.
+
+    Raises
+    ------
+    ValueError
+        If ``now`` is naive (its zone would be a guess).
+    """
+    if now.tzinfo is None:
+        raise ValueError("next_send_time needs a timezone-aware time")
+    when = next_allowed(now) if quiet_hours(now) else now
+    return when.astimezone(KST)
+
+
+def _kst(value) -> dt.datetime | None:
+    if value is None or pd.isna(value):
+        return None
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return stamp.tz_convert(KST).to_pydatetime()
+
+
+@dataclass(frozen=True)
+class CampaignTotals:
+    """One campaign's ledger rows on one channel by outcome, over every send run so far.
+
+    Attributes
+    ----------
+    sent, recorded, failed : int
+        Rows delivered to a real provider, recorded by the outbox-only channel, or failed
+        (a crash's ``unknown_outcome`` included).
+    skipped : int
+        Rows skipped when sending (consent, opt-out, address …); the control group not included.
+    control : int
+        Rows held out as the control group when planned (never sent).
+    held : int
+        Rows a send run held that are still ``queued`` (quiet hours, or a text not compliant
+        with the sender details of that run).
+    held_quiet_hours : int
+        Of ``held``, the rows held by quiet hours (21:00–08:00 KST).
+    waiting : int
+        Rows ``queued`` that no send run has looked at yet.
+    sending : int
+        Rows claimed by a send run under way (or by a crashed one, until recovered).
+    held_until : datetime.datetime or None
+        Earliest time (KST) at which a quiet-hours hold may go; None without such holds.
+    """
+
+    sent: int = 0
+    recorded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    control: int = 0
+    held: int = 0
+    held_quiet_hours: int = 0
+    waiting: int = 0
+    sending: int = 0
+    held_until: dt.datetime | None = None
+
+    @property
+    def total(self) -> int:
+        """Every ledger row of the campaign on the channel."""
+        return sum(self.counts().values()) - self.held_quiet_hours  # a part of `held`, not counted twice
+
+    def counts(self) -> dict[str, int]:
+        """The counts by outcome (every attribute but ``held_until``)."""
+        return {k: v for k, v in vars(self).items() if k != "held_until"}
+
+
+def campaign_totals(wh: Warehouse, campaign_id: str, channel: str) -> CampaignTotals:
+    """Where a campaign stands on ``channel``: its ledger rows by outcome, over every send run.
+
+    :func:`send` returns the counts of one run; this reads the ledger, so a campaign sent in
+    several runs (a night run that held messages, the morning run that sent them, a second
+    plan that added customers) shows what happened to all of its rows.
+
+    Returns
+    -------
+    CampaignTotals
+        All zero for a campaign with no rows.
+    """
+    rows = wh.query(
+        "SELECT status, reason, COUNT(*) AS n, MIN(scheduled_for) AS first_at FROM {outbox} "
+        "WHERE campaign_id = @c AND channel = @ch GROUP BY status, reason",
+        {"c": campaign_id, "ch": channel},
+    )
+    out = dict.fromkeys(("sent", "recorded", "failed", "skipped", "control", "held", "held_quiet_hours",
+                         "waiting", "sending"), 0)  # fmt: skip
+    held_until = None
+    for status, reason, n, first_at in rows[["status", "reason", "n", "first_at"]].itertuples(index=False):
+        has_reason = reason is not None and not pd.isna(reason)
+        if status == "skipped" and reason == "control_group":
+            out["control"] += int(n)
+        elif status == "queued" and has_reason:
+            out["held"] += int(n)
+            if reason == "quiet_hours":
+                out["held_quiet_hours"] += int(n)
+                at = _kst(first_at)
+                held_until = at if held_until is None or (at is not None and at < held_until) else held_until
+        elif status == "queued":
+            out["waiting"] += int(n)
+        elif status in out:
+            out[status] += int(n)
+    return CampaignTotals(**out, held_until=held_until)
+
+
+@dataclass(frozen=True)
+class SendOutlook:
+    """What pressing Send now would do with a campaign: the dry run and its counts.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        :func:`dry_run`: ``decision``, ``reason``, ``n``.
+    go_now : int
+        Messages that would go now (decision ``send``).
+    held : int
+        Messages that would stay queued (quiet hours, a non-compliant or missing text).
+    held_quiet_hours : int
+        Of ``held``, the messages held by quiet hours (21:00–08:00 KST).
+    skipped : int
+        Rows that would be skipped (consent, opt-out, address …).
+    due : int
+        Queued rows :func:`send` would look at now (not held until a later time); 0 means
+        pressing Send does nothing.
+    held_until : datetime.datetime or None
+        When the quiet-hours holds among them may go (KST); None without such holds.
+    """
+
+    table: pd.DataFrame
+    go_now: int
+    held: int
+    held_quiet_hours: int
+    skipped: int
+    due: int
+    held_until: dt.datetime | None
+
+    @property
+    def queued(self) -> int:
+        """Every queued row of the campaign (what the dry run looked at)."""
+        return self.go_now + self.held + self.skipped
+
+
+def send_outlook(
+    wh: Warehouse, campaign_id: str, channel_name: str, contacts: pd.DataFrame, real: bool, now: dt.datetime,
+    sender: Sender | None = None, values: dict[str, dict] | None = None,
+    templates: dict[str, Template] | None = None,
+) -> SendOutlook:  # fmt: skip
+    """What :func:`send` would do now: the :func:`dry_run` table counted into go now / held / skipped.
+
+    Parameters are those of :func:`dry_run`.
+
+    Returns
+    -------
+    SendOutlook
+        ``held_until``: during quiet hours the next 08:00 KST (:func:`next_send_time`), else
+        the earliest time an earlier quiet-hours hold is scheduled for.
+    """
+    table = dry_run(wh, campaign_id, channel_name, contacts, real, now, sender, values, templates)
+    by = table.groupby("decision")["n"].sum() if len(table) else pd.Series(dtype=int)
+    rows = wh.query(
+        "SELECT COUNTIF(scheduled_for IS NULL OR scheduled_for <= @now) AS due, "
+        "MIN(IF(scheduled_for > @now, scheduled_for, NULL)) AS first_at FROM {outbox} "
+        "WHERE campaign_id = @c AND channel = @ch AND status = 'queued'",
+        {"c": campaign_id, "ch": channel_name, "now": now},
+    )
+    due = int(rows["due"].fillna(0).iloc[0]) if len(rows) else 0
+    quiet = int(table.loc[table["reason"] == "quiet_hours", "n"].sum()) if len(table) else 0
+    held_until = None
+    if quiet:
+        held_until = next_send_time(now) if quiet_hours(now) else _kst(rows["first_at"].iloc[0])
+    return SendOutlook(table, int(by.get("send", 0)), int(by.get("hold", 0)), quiet, int(by.get("skip", 0)), due,
+                       held_until)  # fmt: skip
 
 
 def effect(wh: Warehouse, campaign_id: str) -> pd.DataFrame:

@@ -32,7 +32,6 @@ consent is demo consent events (source ``demo``), which count only for demo cont
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +39,8 @@ import pandas as pd
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from churn_core.data.reading import apply_columns, match_columns, read_table
+from churn_core.data.schema import CONTACT_COLUMN_ALIASES
 from churn_core.data.tables import CONSENT_EVENTS, CONTACTS, LEGACY_CONTACT_CONSENT_COLUMNS
 from churn_core.data.warehouse import Warehouse
 from churn_core.outreach import consent as consent_lib
@@ -118,9 +119,17 @@ def _flag(value: str) -> bool | None:
 
 
 def validate_contacts(
-    data: bytes, known_customers: set[str], source: str = "<upload>", today: dt.date | None = None
+    data: bytes,
+    known_customers: set[str],
+    source: str = "<upload>",
+    today: dt.date | None = None,
+    sheet: str | None = None,
 ) -> ContactImport:
-    """Validate a contact CSV (UTF-8, headers of :data:`CSV_COLUMNS`).
+    """Validate a contact file (headers of :data:`CSV_COLUMNS` or their aliases).
+
+    The file may be CSV in UTF-8, CP949 or UTF-16, separated by commas, semicolons or tabs, or an
+    Excel workbook (:func:`churn_core.data.reading.read_table`); headers match ignoring case and
+    spaces, or through :data:`churn_core.data.schema.CONTACT_COLUMN_ALIASES` (이름, 휴대폰 …).
 
     Parameters
     ----------
@@ -132,6 +141,8 @@ def validate_contacts(
         The file's name, for messages and the consent events' evidence.
     today : datetime.date, optional
         Today in Korea (default: now); later dates are refused.
+    sheet : str, optional
+        The sheet of a workbook (default: the first).
 
     Returns
     -------
@@ -143,15 +154,15 @@ def validate_contacts(
     Raises
     ------
     ValueError
-        If the file is not CSV or lacks required headers (named in the message).
+        If the file lacks required headers (named in the message); a
+        :class:`~churn_core.data.loading.DataValidationError` (a ``ValueError``) if it cannot be read.
     """
-    try:
-        raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ValueError(f"{source}: not a readable UTF-8 CSV file ({exc})") from exc
-    missing = [c for c in REQUIRED if c not in raw.columns]
-    if missing:
-        raise ValueError(f"{source}: missing columns {missing}; expected {list(CSV_COLUMNS)}")
+    # CSV in any usual encoding and separator, or Excel; headers matched with their aliases (이름, 휴대폰 …)
+    table = read_table(data, source, sheet)
+    match = match_columns(table.headers, list(CSV_COLUMNS), aliases=CONTACT_COLUMN_ALIASES, required=REQUIRED)
+    if match.missing:
+        raise ValueError(f"{source}: missing columns {list(match.missing)}; expected {list(CSV_COLUMNS)}")
+    raw = apply_columns(table.frame, match).fillna("")
     for col in CSV_COLUMNS:
         if col not in raw.columns:
             raw[col] = ""

@@ -28,15 +28,20 @@ def at_risk_seniors(
     Parameters
     ----------
     customers : pandas.DataFrame
-        Customers with ``customer_id``, ``age`` and the model features.
+        Customers with ``customer_id``, the model features and ``age`` (or, for a classic-schema
+        table without ``age``, ``is_senior``).
 
     Returns
     -------
     pandas.DataFrame
-        :func:`score_frame` columns plus ``age``, sorted by churn probability, descending.
+        :func:`score_frame` columns plus ``age`` (missing for classic-schema customers), sorted by
+        churn probability, descending.
     """
-    seniors = customers[customers["age"] >= SENIOR_AGE]
-    scored = score_frame(model, seniors, economics).assign(age=seniors["age"].to_numpy())
+    # a classic-schema table has no age: its SeniorCitizen flag (is_senior) marks the same customers
+    senior = customers["age"] >= SENIOR_AGE if "age" in customers else customers["is_senior"].astype(bool)
+    seniors = customers[senior]
+    age = seniors["age"].to_numpy() if "age" in seniors else pd.array([pd.NA] * len(seniors), dtype="Int64")
+    scored = score_frame(model, seniors, economics).assign(age=age)
     chosen = scored[scored["risk_tier"].isin(tiers)]
     return chosen.sort_values("churn_probability", ascending=False, kind="stable").reset_index(drop=True)
 
@@ -53,8 +58,9 @@ def at_risk_seniors_from_scores(
         ``expected_profit_usd`` and ``contact`` recomputed for ``economics``.
     """
     economics = economics or Economics.from_settings()
+    age = "c.age" if "age" in wh.schema("customers") else "CAST(NULL AS INT64) AS age"  # none in a classic file
     sql = (
-        "SELECT s.customer_id, s.churn_probability, s.risk_score, s.risk_tier, c.monthly_charges, c.age "
+        f"SELECT s.customer_id, s.churn_probability, s.risk_score, s.risk_tier, c.monthly_charges, {age} "
         "FROM {scores} AS s JOIN {customers} AS c ON s.customer_id = c.customer_id "
         "WHERE s.run_id = @run_id AND c.is_senior AND s.risk_tier IN UNNEST(@tiers) "
         "ORDER BY s.churn_probability DESC, s.customer_id"

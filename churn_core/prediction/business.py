@@ -131,7 +131,11 @@ def _rules(c) -> list[tuple[bool, Action]]:
         (internet and c.get("online_security") == "No", Action("security_trial", "online_security")),
         (float(c.get("tenure", 99)) <= 6, Action("onboarding_call", "tenure")),
         (float(c.get("number_of_referrals", 1)) == 0, Action("referral_bonus", "number_of_referrals")),
-        (float(c.get("age", 0)) >= 65, Action("senior_digital_education", None)),
+        # a classic-schema customer has no age: its SeniorCitizen flag (65+) says the same
+        (
+            float(c.get("age", 0)) >= 65 or int(c.get("senior_citizen", 0)) == 1,
+            Action("senior_digital_education", None),
+        ),
     ]
 
 

@@ -87,8 +87,13 @@ def profit_view(oof: pd.DataFrame, economics) -> ProfitView:
     )
 
 
-def card_metric(card: dict, metric: str, group: str = "all", features: str = "extended_features") -> float | None:
-    """Cross-validated mean of ``metric`` for ``group`` from a model card; None if not evaluated."""
+def card_metric(card: dict, metric: str, group: str = "all", features: str | None = None) -> float | None:
+    """Cross-validated mean of ``metric`` for ``group`` from a model card; None if not evaluated.
+
+    ``features`` defaults to the card's own feature set (``"extended_features"``, or ``"classic_features"``
+    for the classic model's card).
+    """
+    features = features or f"{card.get('schema', 'extended')}_features"
     try:
         return float(card["evaluation"][features][group][metric]["mean"])
     except KeyError:

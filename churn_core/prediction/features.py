@@ -15,23 +15,20 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, RobustScaler, StandardScaler
 
-from churn_core.data.schema import CLASSIC_FEATURES, COLUMN_BY_NAME, LEAKAGE_COLUMNS, LEAKAGE_COLUMNS_RAW, TARGET
-
-#: Columns that are not features although they do not leak: identifiers, constants,
-#: geography, and derived columns that only repeat other features.
-NOT_FEATURES: tuple[str, ...] = (
-    "customer_id", "count", "country", "state", "city", "zip_code", "lat_long", "latitude",
-    "longitude", "total_charges_was_blank", "is_senior", "age_group", "tenure_band",
-    "premium_tech_support",
-)  # fmt: skip
-
-#: Extended feature set (warehouse names), in a fixed order.
-MODEL_FEATURES: tuple[str, ...] = tuple(
-    c for c in (*COLUMN_BY_NAME, "n_services") if c not in LEAKAGE_COLUMNS and c not in NOT_FEATURES and c != TARGET
+from churn_core.data.schema import (
+    COLUMN_BY_NAME,
+    EXTENDED_FEATURES,
+    LEAKAGE_COLUMNS,
+    LEAKAGE_COLUMNS_RAW,
+    NOT_FEATURES,  # noqa: F401 - re-exported: declared with the schemas in churn_core.data.schema
+    SCHEMAS,
 )
 
-#: Feature sets a model can be trained on.
-FEATURE_SETS: dict[str, tuple[str, ...]] = {"extended": MODEL_FEATURES, "classic": CLASSIC_FEATURES}
+#: Extended feature set (warehouse names), in a fixed order (declared in :data:`churn_core.data.schema.SCHEMAS`).
+MODEL_FEATURES: tuple[str, ...] = EXTENDED_FEATURES
+
+#: Feature sets a model can be trained on, one per schema of :data:`churn_core.data.schema.SCHEMAS`.
+FEATURE_SETS: dict[str, tuple[str, ...]] = {name: spec.features for name, spec in SCHEMAS.items()}
 
 SCALERS = {"standard": StandardScaler, "robust": RobustScaler, "minmax": MinMaxScaler}
 

@@ -1,15 +1,17 @@
 """Scoring customers with the trained ensemble: one customer, a table, or a large CSV.
 
 A file to score needs only ``customerID`` and the raw columns behind the model features
-(no target, no leakage columns); extra columns are ignored. It is validated with the
+(no target, no leakage columns); extra columns are ignored. Two schemas are accepted
+(:data:`churn_core.data.schema.SCHEMAS`): the header says which (:func:`prepare_file`), and the
+model trained on that schema's features scores it (``models/`` or ``models/classic/``). It is validated with the
 same declared column rules as the training file, chunk by chunk, so a large file
 streams in bounded memory and every problem names its CSV lines.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,32 +19,42 @@ import pandera.pandas as pa
 
 from churn_core.data.loading import (
     SERVICE_COLUMNS,
-    DataValidationError,
     allowed_values,
-    clean_text_cells,
-    decode_csv,
     validate_with,
 )
-from churn_core.data.schema import BLANK_TOTAL_CHARGES_CHECK, COLUMN_BY_NAME, RAW_SCHEMA, RENAME
+from churn_core.data.reading import canonical_columns, read_table_chunks
+from churn_core.data.schema import (
+    BLANK_TOTAL_CHARGES_CHECK,
+    LEAKAGE_COLUMNS_RAW,
+    RAW_SCHEMA,
+    RENAME,
+    SCHEMAS,
+    detect_schema,
+)
 from churn_core.prediction.business import Economics, recommend, risk_score, risk_tier
 from churn_core.prediction.ensemble import ChurnEnsemble
 from churn_core.prediction.explain import EnsembleExplainer, top_drivers_table
-from churn_core.prediction.features import MODEL_FEATURES, feature_frame
+from churn_core.prediction.features import feature_frame
 
-#: Raw columns a file to score must have: the ID and the inputs of every model feature.
-SCORING_RAW_COLUMNS: tuple[str, ...] = (
-    "customerID",
-    *(COLUMN_BY_NAME[f].raw for f in MODEL_FEATURES if f != "n_services"),
-)
-_SCORING_SCHEMA = pa.DataFrameSchema(
-    {c: RAW_SCHEMA.columns[c] for c in SCORING_RAW_COLUMNS},
-    checks=[BLANK_TOTAL_CHARGES_CHECK],
-    strict=False,
-    name="customers_to_score",
-)
+#: Raw columns a file to score must have, per schema (:data:`churn_core.data.schema.SCHEMAS`): the ID
+#: and the inputs of every feature of that schema's model.
+SCORING_COLUMNS_BY_SCHEMA: dict[str, tuple[str, ...]] = {
+    name: spec.scoring_raw_columns for name, spec in SCHEMAS.items()
+}
+#: Raw columns a file in the extended schema must have (the extended model's inputs).
+SCORING_RAW_COLUMNS: tuple[str, ...] = SCORING_COLUMNS_BY_SCHEMA["extended"]
+_SCORING_SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    name: pa.DataFrameSchema(
+        {c: RAW_SCHEMA.columns[c] for c in columns},
+        checks=[BLANK_TOTAL_CHARGES_CHECK],
+        strict=False,
+        name=f"customers_to_score_{name}",
+    )
+    for name, columns in SCORING_COLUMNS_BY_SCHEMA.items()
+}
 
 
-def prepare_for_scoring(raw: pd.DataFrame, source: str = "<upload>") -> pd.DataFrame:
+def prepare_for_scoring(raw: pd.DataFrame, source: str = "<upload>", schema: str | None = None) -> pd.DataFrame:
     """Validate a raw table (text cells) for scoring and add the derived features.
 
     Parameters
@@ -50,24 +62,87 @@ def prepare_for_scoring(raw: pd.DataFrame, source: str = "<upload>") -> pd.DataF
     raw : pandas.DataFrame of shape (n_customers, n_columns)
         Raw column names, text cells (see :func:`churn_core.data.loading.read_raw_text`).
         Index ``i`` is CSV line ``i + 2`` (chunks of a large file keep a running index).
+    source : str
+        Name used in error messages.
+    schema : {"extended", "classic"}, optional
+        The schema to validate against; default: detected from the columns
+        (:func:`churn_core.data.schema.detect_schema`).
 
     Returns
     -------
     pandas.DataFrame of shape (n_customers, 1 + n_features)
-        ``customer_id`` and the model features, warehouse names.
+        ``customer_id`` and the features of that schema's model, warehouse names.
 
     Raises
     ------
     DataValidationError
-        Naming every missing column and every invalid cell with its CSV line.
+        Naming every missing column (for the schema the file is closest to) and every invalid
+        cell with its CSV line.
     """
-    valid = validate_with(_SCORING_SCHEMA, raw, source, SCORING_RAW_COLUMNS)
-    out = valid[list(SCORING_RAW_COLUMNS)].rename(columns=RENAME)
+    schema = schema or detect_schema(raw.columns)
+    columns = SCORING_COLUMNS_BY_SCHEMA[schema]
+    valid = validate_with(_SCORING_SCHEMAS[schema], raw, source, columns)
+    out = valid[list(columns)].rename(columns=RENAME)
     # blank only where tenure is 0 (checked above): not billed yet, 0.0 USD as in the warehouse
     out["total_charges"] = out["total_charges"].fillna(0.0).astype("float64")
-    services = [(out[c] != "No") if c == "internet_service" else (out[c] == "Yes") for c in SERVICE_COLUMNS]
-    out["n_services"] = np.sum(services, axis=0).astype("int64")
+    if "n_services" in SCHEMAS[schema].features:
+        services = [(out[c] != "No") if c == "internet_service" else (out[c] == "Yes") for c in SERVICE_COLUMNS]
+        out["n_services"] = np.sum(services, axis=0).astype("int64")
     return out
+
+
+@dataclass(frozen=True)
+class PreparedFile:
+    """A customer file validated for scoring, and what the report says about it.
+
+    Attributes
+    ----------
+    schema : {"extended", "classic"}
+        The schema detected from the header; the model trained on it scores the file.
+    customers : pandas.DataFrame of shape (n_customers, 1 + n_features)
+        ``customer_id`` and that schema's model features (:func:`prepare_for_scoring`).
+    ignored_columns : tuple of str
+        Target and leakage columns the file has (``Churn`` …): never read for scoring.
+    """
+
+    schema: str
+    customers: pd.DataFrame
+    ignored_columns: tuple[str, ...]
+
+
+def prepare_file(data: bytes, chunk_rows: int = 100_000, source: str = "<upload>") -> PreparedFile:
+    """Validate a whole file for scoring in the schema its header follows (chunk by chunk).
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content (CSV or Excel, read by :func:`churn_core.data.reading.read_table_chunks`).
+    chunk_rows : int
+        Rows validated at a time.
+    source : str
+        Name used in error messages.
+
+    Returns
+    -------
+    PreparedFile
+        The detected schema, the model inputs of every row and the ignored target/leakage columns.
+
+    Raises
+    ------
+    DataValidationError
+        At the first chunk with problems, naming its CSV lines; nothing is returned.
+    """
+    header = _header(data, source)
+    schema = detect_schema(header)
+    prepared = pd.concat([p for p, _ in _prepared_chunks(data, chunk_rows, source, schema)], ignore_index=True)
+    ignored = tuple(c for c in header if c in LEAKAGE_COLUMNS_RAW)
+    return PreparedFile(schema, prepared, ignored)
+
+
+def _header(data: bytes, source: str) -> list[str]:
+    """The column names of a file (CSV or Excel), matched to the declared raw names (:mod:`churn_core.data.reading`)."""
+    first = next(read_table_chunks(data, source, 1))
+    return list(canonical_columns(first.frame)[0].columns)
 
 
 def score_frame(
@@ -100,7 +175,7 @@ def score_frame(
     if explainer is not None:
         return score_and_explain(model, customers, explainer, economics)[0]
     economics = economics or Economics.from_settings()
-    X = feature_frame(customers, MODEL_FEATURES)
+    X = feature_frame(customers, model.features)  # the model's own feature set (extended or classic)
     proba = model.predict_proba(X)[:, 1]
     profit = economics.expected_profit(proba, X["monthly_charges"])
     return pd.DataFrame(
@@ -133,7 +208,7 @@ def score_and_explain(
         Log-odds SHAP contribution of every feature (see :class:`EnsembleExplainer`).
     """
     scored = score_frame(model, customers, economics)
-    X = feature_frame(customers, MODEL_FEATURES)
+    X = feature_frame(customers, model.features)
     contributions = explainer.contributions(X)
     ups, downs = top_drivers_table(contributions, n_drivers)
     records = X.to_dict("records")
@@ -261,35 +336,20 @@ def score_csv_chunks(
         yield score_frame(model, prepared, economics, explainer), done
 
 
-def _prepared_chunks(data: bytes, chunk_rows: int, source: str) -> Iterator[tuple[pd.DataFrame, int]]:
-    """Decode, read and validate a CSV file chunk by chunk: (prepared chunk, rows so far)."""
-    text = decode_csv(data, source)
-    try:
-        reader = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, chunksize=chunk_rows)
-        done = 0
-        for chunk in reader:
-            if chunk.empty:
-                continue
-            prepared = prepare_for_scoring(clean_text_cells(chunk), source)
-            done += len(chunk)
-            yield prepared, done
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        problem = pd.DataFrame(
-            [{"column": "<file>", "reason": f"not a readable CSV file: {exc}", "lines": [], "examples": []}]
-        )
-        raise DataValidationError(source, problem) from exc
-    if done == 0:
-        problem = pd.DataFrame(
-            [
-                {
-                    "column": "<file>",
-                    "reason": "the file has a header but no data rows",
-                    "lines": [],
-                    "examples": [],
-                }
-            ]
-        )
-        raise DataValidationError(source, problem)
+def _prepared_chunks(
+    data: bytes, chunk_rows: int, source: str, schema: str | None = None
+) -> Iterator[tuple[pd.DataFrame, int]]:
+    """Read (:func:`~churn_core.data.reading.read_table_chunks`) and validate a file in chunks: (prepared, rows so far).
+
+    ``schema`` (default: detected from each chunk's columns, which are the header's) selects the
+    columns checked.
+    """
+    done = 0
+    for chunk in read_table_chunks(data, source, chunk_rows):  # CSV in any usual encoding / separator, or Excel
+        raw = canonical_columns(chunk.frame)[0]  # 고객ID, monthly_charges … → the declared raw names
+        prepared = prepare_for_scoring(raw, source, schema)
+        done += len(raw)
+        yield prepared, done
 
 
 #: The level of add-on services for customers without internet: listed last in choices.
@@ -324,6 +384,56 @@ def what_if_options(feature: str) -> tuple[str, ...]:
 
 #: Upper end of the what-if monthly charges input (USD/month): the IBM sample's largest is 118.75.
 WHAT_IF_MAX_MONTHLY_USD: float = 500.0
+
+#: Totals the what-if derives from tenure and monthly charges (not inputs): they follow a change
+#: of either so the customer stays possible (:func:`what_if_totals`).
+WHAT_IF_DERIVED: tuple[str, ...] = (
+    "total_charges", "total_long_distance_charges", "total_extra_data_charges", "total_refunds", "total_revenue",
+)  # fmt: skip
+
+
+def what_if_totals(base: pd.Series, customer: pd.Series) -> pd.Series:
+    """The what-if customer with its totals made consistent with its tenure and monthly charges.
+
+    When neither changed from ``base`` the customer is returned unchanged. Otherwise, in USD:
+    total charges scale with monthly charges × tenure (``monthly × tenure`` when the base had
+    none), total long-distance charges are the monthly average × tenure (as in the data),
+    extra data charges scale with tenure, refunds are at most the total charges, and total
+    revenue is the identity ``charges + extra data + long distance − refunds``. Columns a
+    table lacks (the classic schema) are left out.
+
+    Parameters
+    ----------
+    base : pandas.Series
+        The customer as stored (warehouse names).
+    customer : pandas.Series
+        The same customer with the what-if inputs applied (``tenure`` in months,
+        ``monthly_charges`` in USD/month).
+
+    Returns
+    -------
+    pandas.Series
+        A copy of ``customer`` with :data:`WHAT_IF_DERIVED` recomputed.
+    """
+    out = customer.copy()
+    t0, m0 = float(base["tenure"]), float(base["monthly_charges"])
+    t1, m1 = float(customer["tenure"]), float(customer["monthly_charges"])
+    if (t0, m0) == (t1, m1):
+        return out
+    has = set(out.index)
+    if "total_charges" in has:
+        billed = m0 * t0
+        out["total_charges"] = float(base["total_charges"]) * m1 * t1 / billed if billed > 0 else m1 * t1
+    if {"total_long_distance_charges", "avg_monthly_long_distance_charges"} <= has:
+        out["total_long_distance_charges"] = float(base["avg_monthly_long_distance_charges"]) * t1
+    if "total_extra_data_charges" in has:
+        out["total_extra_data_charges"] = float(base["total_extra_data_charges"]) * t1 / t0 if t0 > 0 else 0.0
+    if {"total_refunds", "total_charges"} <= has:
+        out["total_refunds"] = min(float(base["total_refunds"]), float(out["total_charges"]))
+    if set(WHAT_IF_DERIVED) <= has:
+        parts = out[["total_charges", "total_extra_data_charges", "total_long_distance_charges"]].astype(float)
+        out["total_revenue"] = float(parts.sum()) - float(out["total_refunds"])
+    return out
 
 
 def codes(joined: str) -> list[str]:

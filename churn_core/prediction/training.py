@@ -392,6 +392,82 @@ def load_bundle(directory: Path = MODELS_DIR) -> Bundle:
     return Bundle(model, background, card)
 
 
+#: Folder of each schema's model under the models folder (:func:`bundle_dir`).
+MODEL_SUBDIRS: dict[str, str] = {"extended": "", "classic": "classic"}
+
+
+def bundle_dir(models_dir: Path = MODELS_DIR, schema: str = "extended") -> Path:
+    """The folder of the model trained on ``schema``'s features: ``models/`` or ``models/classic/``.
+
+    Parameters
+    ----------
+    models_dir : Path
+        The models folder (settings ``models_dir``).
+    schema : {"extended", "classic"}
+        A key of :data:`churn_core.data.schema.SCHEMAS`.
+
+    Raises
+    ------
+    ValueError
+        If ``schema`` has no model.
+    """
+    if schema not in MODEL_SUBDIRS:
+        raise ValueError(f"no model for schema {schema!r}; expected one of {sorted(MODEL_SUBDIRS)}")
+    return Path(models_dir) / MODEL_SUBDIRS[schema] if MODEL_SUBDIRS[schema] else Path(models_dir)
+
+
+def load_schema_bundle(schema: str, models_dir: Path = MODELS_DIR) -> Bundle:
+    """:func:`load_bundle` of the model for ``schema`` (same manifest and trusted-type checks).
+
+    Parameters
+    ----------
+    schema : {"extended", "classic"}
+        The schema of the customers to score (:func:`churn_core.data.schema.detect_schema`).
+    models_dir : Path
+        The models folder (settings ``models_dir``).
+
+    Returns
+    -------
+    Bundle
+
+    Raises
+    ------
+    FileNotFoundError, ModelIntegrityError, UntrustedModelError, ValueError
+        As :func:`load_bundle`; ``ValueError`` for a schema without a model, or a bundle whose
+        card declares another schema or whose model uses other features than the schema's.
+    """
+    directory = bundle_dir(models_dir, schema)
+    bundle = load_bundle(directory)
+    card_schema = bundle.card.get("schema", "extended")
+    if card_schema != schema or tuple(bundle.model.features) != tuple(FEATURE_SETS[schema]):
+        raise ValueError(
+            f"{directory / CARD_FILE} is a model for the {card_schema!r} schema with features "
+            f"{list(bundle.model.features)}, not for {schema!r}: retrain it with `churn-studio train --schema {schema}`"
+        )
+    return bundle
+
+
+def model_label(card: dict) -> dict[str, str]:
+    """Which model this is, for messages: ``name`` (``churn-ensemble-classic`` …), ``schema`` and ``version``.
+
+    Parameters
+    ----------
+    card : dict
+        A model card (cards written before the classic model have no ``name``/``schema``: extended).
+
+    Returns
+    -------
+    dict of str
+        ``name``, ``schema`` and ``version`` (the training time stamp of the card, UTC).
+    """
+    schema = str(card.get("schema", "extended"))
+    return {
+        "name": str(card.get("name", f"churn-ensemble-{schema}")),
+        "schema": schema,
+        "version": str(card.get("created", "")),
+    }
+
+
 def artifacts_exist(directory: Path = MODELS_DIR) -> bool:
     """True when :data:`MODEL_FILE`, :data:`BACKGROUND_FILE` and :data:`CARD_FILE` are all in ``directory``.
 
@@ -490,10 +566,17 @@ def _previous_evaluation(out_dir: Path) -> dict:
 
 
 def _model_card_header(
-    customers: pd.DataFrame, raw_csv: Path, economics: Economics, threshold: float, evaluation: dict
+    customers: pd.DataFrame,
+    raw_csv: Path,
+    economics: Economics,
+    threshold: float,
+    evaluation: dict,
+    schema: str = "extended",
 ) -> dict:
     """The model card up to ``evaluation`` (which the later steps may replace): data, features, versions."""
     return {
+        "name": f"churn-ensemble-{schema}",
+        "schema": schema,
         "model": "ChurnEnsemble: weighted soft voting of LightGBM, XGBoost and logistic regression, "
         "optuna-tuned, Platt-calibrated",
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -503,7 +586,7 @@ def _model_card_header(
             "n_customers": len(customers),
             "churn_rate": float(customers[TARGET].mean()),
         },
-        "features": list(MODEL_FEATURES),
+        "features": list(FEATURE_SETS[schema]),
         "excluded_leakage_columns": list(LEAKAGE_COLUMNS),
         "seed": SEED,
         "economics": economics.model_dump(),
@@ -513,7 +596,13 @@ def _model_card_header(
     }
 
 
-def fit_final_model(customers: pd.DataFrame, out_dir: Path, tune_trials: int = 20, progress: Progress = _quiet) -> dict:
+def fit_final_model(
+    customers: pd.DataFrame,
+    out_dir: Path,
+    tune_trials: int = 20,
+    progress: Progress = _quiet,
+    features: tuple[str, ...] = MODEL_FEATURES,
+) -> dict:
     """Fit the ensemble on all customers; write it (:data:`MODEL_FILE`) and the explainer background.
 
     Parameters
@@ -526,6 +615,8 @@ def fit_final_model(customers: pd.DataFrame, out_dir: Path, tune_trials: int = 2
     tune_trials : int
         Optuna trials per member (0: default parameters).
     progress : callable (fraction in [0, 1], message) -> None
+    features : tuple of str
+        The feature set (:data:`churn_core.prediction.features.FEATURE_SETS`; extended by default).
 
     Returns
     -------
@@ -541,10 +632,10 @@ def fit_final_model(customers: pd.DataFrame, out_dir: Path, tune_trials: int = 2
         member): review it and add it to the allow-list, or :func:`load_bundle` could not load the model.
     """
     progress(0.02, "final fit on all customers")
-    X = feature_frame(customers)
+    X = feature_frame(customers, features)
     y = customers[TARGET].to_numpy()
     start = time.perf_counter()
-    model = ChurnEnsemble(tune_trials=tune_trials).fit(X, y)
+    model = ChurnEnsemble(features=tuple(features), tune_trials=tune_trials).fit(X, y)
     entries = {
         "training_seconds": time.perf_counter() - start,
         "members": [
@@ -603,6 +694,66 @@ def evaluate_and_write_oof(
     result = evaluate_ensemble(customers, tune_trials=tune_trials, n_repeats=n_repeats, threshold=threshold)
     progress(0.55, f"nested {N_FOLDS}-fold CV of the ensemble ({n_classic} classic features)")
     classic = evaluate_ensemble(customers, FEATURE_SETS["classic"], tune_trials, n_repeats=1, threshold=threshold)
+    _write_oof(customers, result, out_dir)
+    return {
+        "method": f"nested repeated stratified {N_FOLDS}-fold CV ({n_repeats} repeats, stratified on churn x senior); "
+        "optuna tuning, ensemble weights and calibration are fitted inside each outer training fold",
+        "threshold_for_f1_precision_recall": threshold,
+        "extended_features": _summary_dict(result),
+        "classic_features": _summary_dict(classic),
+        "classic_features_method": f"the same nested pipeline on the {n_classic} classic Kaggle columns, "
+        f"{N_FOLDS} folds x 1 repeat",
+    }
+
+
+def evaluate_schema_and_write_oof(
+    customers: pd.DataFrame,
+    out_dir: Path,
+    threshold: float,
+    schema: str,
+    tune_trials: int = 20,
+    n_repeats: int = 3,
+    progress: Progress = _quiet,
+) -> dict:
+    """Nested CV of the ensemble on one feature set only (the classic model's card); write :data:`OOF_FILE`.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+        Validated customers with ``customer_id``, the churn target, ``is_senior``, ``monthly_charges``
+        and every column of ``FEATURE_SETS[schema]``.
+    out_dir : Path
+        Existing folder for :data:`OOF_FILE` (columns as in :func:`evaluate_and_write_oof`).
+    threshold : float
+        Churn probability, in [0, 1], for F1, precision and recall.
+    schema : {"extended", "classic"}
+        Key of :data:`churn_core.prediction.features.FEATURE_SETS`.
+    tune_trials : int
+        Optuna trials per member inside each outer training fold.
+    n_repeats : int
+        Repeats of the stratified 5-fold split.
+    progress : callable (fraction in [0, 1], message) -> None
+
+    Returns
+    -------
+    dict
+        The card's ``evaluation``: method, threshold and ``{schema}_features`` (mean/std of every
+        metric for all customers and for seniors, from out-of-fold probabilities).
+    """
+    features = FEATURE_SETS[schema]
+    progress(0.25, f"nested {N_FOLDS}x{n_repeats} CV of the ensemble ({len(features)} {schema} features)")
+    result = evaluate_ensemble(customers, features, tune_trials, n_repeats=n_repeats, threshold=threshold)
+    _write_oof(customers, result, out_dir)
+    return {
+        "method": f"nested repeated stratified {N_FOLDS}-fold CV ({n_repeats} repeats, stratified on churn x senior) "
+        f"on the {len(features)} {schema} features; optuna tuning ({tune_trials} trials per tuned member), "
+        "ensemble weights and calibration are fitted inside each outer training fold; metrics from probabilities",
+        "threshold_for_f1_precision_recall": threshold,
+        f"{schema}_features": _summary_dict(result),
+    }
+
+
+def _write_oof(customers: pd.DataFrame, result: CVResult, out_dir: Path) -> None:
     pd.DataFrame(
         {
             "customer_id": customers["customer_id"],
@@ -613,15 +764,6 @@ def evaluate_and_write_oof(
             **{f"proba_repeat_{i}": result.oof[i] for i in range(result.oof.shape[0])},
         }
     ).to_parquet(out_dir / OOF_FILE, index=False)
-    return {
-        "method": f"nested repeated stratified {N_FOLDS}-fold CV ({n_repeats} repeats, stratified on churn x senior); "
-        "optuna tuning, ensemble weights and calibration are fitted inside each outer training fold",
-        "threshold_for_f1_precision_recall": threshold,
-        "extended_features": _summary_dict(result),
-        "classic_features": _summary_dict(classic),
-        "classic_features_method": f"the same nested pipeline on the {n_classic} classic Kaggle columns, "
-        f"{N_FOLDS} folds x 1 repeat",
-    }
 
 
 def write_leaderboard(
@@ -681,6 +823,7 @@ def train(
     n_repeats: int = 3,
     economics: Economics | None = None,
     progress: Progress = _quiet,
+    schema: str = "extended",
 ) -> dict:
     """Train the final ensemble on all customers, evaluate it, and write every artifact.
 
@@ -706,6 +849,10 @@ def train(
         Offer economics that set the operating threshold (default: from the settings).
     progress : callable (fraction in [0, 1], message) -> None
         Told of each step.
+    schema : {"extended", "classic"}
+        Feature set (:data:`churn_core.prediction.features.FEATURE_SETS`). The classic model is
+        evaluated on its own features only (:func:`evaluate_schema_and_write_oof`) and has no
+        leaderboard (``grid`` is ignored); put it in its own folder (:func:`bundle_dir`).
 
     Returns
     -------
@@ -717,16 +864,30 @@ def train(
     ------
     UntrustedModelError
         If the fitted model holds a type outside :data:`ALLOWED_MODEL_TYPES` (see :func:`fit_final_model`).
+    ValueError
+        If ``schema`` is unknown or ``customers`` lack its features (an extended model from a classic file).
     """
     economics = economics or Economics.from_settings()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     threshold = economics.global_threshold(customers["monthly_charges"])
-    card = _model_card_header(customers, raw_csv, economics, threshold, _previous_evaluation(out_dir))
-    card.update(fit_final_model(customers, out_dir, tune_trials, progress))
-    if evaluate:
+    if schema not in FEATURE_SETS:
+        raise ValueError(f"unknown schema {schema!r}; expected one of {sorted(FEATURE_SETS)}")
+    lacking = [f for f in FEATURE_SETS[schema] if f not in customers.columns]
+    if lacking:
+        raise ValueError(
+            f"the customers lack the {schema} features {lacking} (a classic Kaggle file?): "
+            "train on the extended file, or train the classic model with `churn-studio train --schema classic`"
+        )
+    card = _model_card_header(customers, raw_csv, economics, threshold, _previous_evaluation(out_dir), schema)
+    card.update(fit_final_model(customers, out_dir, tune_trials, progress, FEATURE_SETS[schema]))
+    if evaluate and schema == "extended":
         card["evaluation"] = evaluate_and_write_oof(customers, out_dir, threshold, tune_trials, n_repeats, progress)
-    if grid:
+    elif evaluate:
+        card["evaluation"] = evaluate_schema_and_write_oof(
+            customers, out_dir, threshold, schema, tune_trials, n_repeats, progress
+        )
+    if grid and schema == "extended":
         write_leaderboard(customers, out_dir, threshold, n_repeats, progress)
     write_card(card, out_dir)
     write_manifest(out_dir)

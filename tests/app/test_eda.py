@@ -137,6 +137,7 @@ def test_english(page: AppTest) -> None:
 
 
 def test_feature_chart_plots_the_real_rates(page: AppTest, customers) -> None:
+    page.selectbox(key="eda_feature").set_value("contract").run()  # the picker opens on the top-ranked feature
     spec = json.loads(page.get("plotly_chart")[1].proto.spec)  # the feature chart (contract)
     bars = spec["data"][0]
     expected = customers.groupby("contract")["churn_flag"].mean()

@@ -91,7 +91,9 @@ def test_staff_runs_an_outbox_only_campaign_once(accounts, daytime) -> None:
     ledger = at.dataframe[-1].value
     campaign = ledger[ledger["campaign_id"] == "test-campaign"]
     assert len(campaign) == size and campaign["customer_id"].is_unique
-    assert set(campaign["status"]) <= {"recorded", "skipped"} and "sent" not in set(campaign["status"])
+    shown = {status: t(f"status.{status}", "ko") for status in ("recorded", "skipped", "sent")}  # translated
+    statuses = set(campaign["status"])
+    assert statuses <= {shown["recorded"], shown["skipped"]} and shown["sent"] not in statuses
     # pressing the buttons again adds and sends nothing
     at.button(key="o_plan").click().run()
     assert any(f"{size}" in s.value for s in at.success)
@@ -149,3 +151,41 @@ def test_contact_import_previews_the_merge_then_keeps_everyone(accounts) -> None
     finally:  # give the other page tests their demo book back
         wh.execute("DELETE FROM {contacts} WHERE TRUE")
         wh.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "shown"),
+    [
+        ("no_name.csv", "customerID,mobile,sms_consent,email_consent,opted_out\n3668-QPYBK,010-2345-6781,Y,N,N\n",
+         "name"),
+        ("latin1.csv", "customerID,name\n3668-QPYBK,M\xfcller\n".encode("latin-1"), "UTF-8"),
+    ],
+)  # fmt: skip
+def test_a_contact_file_that_cannot_be_imported_is_a_clear_error_not_a_crash(accounts, name, data, shown) -> None:
+    # issue #13 review: a book without a required column, or in no supported encoding, used to crash the page
+    at = _sign_in(open_page("pages/outreach.py"), "kim")
+    raw = data.encode() if isinstance(data, str) else data
+    at.file_uploader(key="contacts_file").set_value((name, raw, "text/csv")).run()
+    assert not at.exception, at.exception
+    texts = [e.value for e in at.error] + [d.value.to_csv() for d in at.dataframe]  # the error, the problem table
+    assert t("upload.contacts_refused", "ko", detail="")[:20] in texts[0] and any(shown in x for x in texts), texts
+    assert not [b for b in at.button if b.key == "import_confirm"]
+
+
+def test_a_contact_workbook_over_the_row_limit_is_refused_after_reading(accounts, monkeypatch) -> None:
+    # issue #13 review: a workbook's rows were "counted" as newline bytes of the zip, so the row
+    # limit did not hold for .xlsx contact books (ui/uploads.py counts a workbook's rows once read)
+    import io
+
+    import pandas as pd
+
+    monkeypatch.setenv("CHURN_MAX_UPLOAD_ROWS", "5")
+    get_settings.cache_clear()
+    book = pd.DataFrame({"customerID": [f"0000-TEST{i}" for i in range(12)], "name": ["김하나"] * 12,
+                         "sms_consent": ["N"] * 12, "email_consent": ["N"] * 12, "opted_out": ["N"] * 12})  # fmt: skip
+    buffer = io.BytesIO()
+    book.to_excel(buffer, index=False)
+    at = _sign_in(open_page("pages/outreach.py"), "kim")
+    at.file_uploader(key="contacts_file").set_value(("book.xlsx", buffer.getvalue(), "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    assert any("12" in e.value and "5" in e.value for e in at.error), [e.value for e in at.error]

@@ -55,7 +55,7 @@ def test_batch_upload_scores_and_offers_download(page: AppTest, customers, model
     assert any("250" in s.value for s in page.success)
     table = page.dataframe[0].value
     expected = model.predict_proba(feature_frame(customers.head(250)))[:, 1]
-    assert np.allclose(table["churn_probability"].to_numpy(), expected)
+    assert np.allclose(table["churn_probability"].to_numpy() / 100, expected)  # shown in percent
     assert page.get("download_button")
 
 

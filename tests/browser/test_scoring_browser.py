@@ -7,7 +7,9 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from churn_core.data.synthetic import to_raw_csv
+from churn_core.formatting import column_labels
 from churn_core.i18n import t
+from churn_core.prediction.business import RISK_TIERS
 from tests.helpers.apptest import ACCOUNT_PASSWORD, role_user
 from tests.helpers.browser import wait
 
@@ -49,7 +51,9 @@ def test_upload_csv_and_download_scores(driver, app_url, artifacts_dir, customer
     target = downloads / "churn_scores.csv"
     wait(driver, WAIT_S).until(lambda d: target.exists() and not list(downloads.glob("*.crdownload")))
     scored = pd.read_csv(target, encoding="utf-8-sig")
-    assert len(scored) == 400
-    assert list(scored["customer_id"]) == list(customers.head(400)["customer_id"])
-    assert scored["churn_probability"].between(0, 1).all()
-    assert {"risk_score", "risk_tier", "expected_profit_usd"} <= set(scored.columns)
+    col = column_labels(("customer_id", "churn_probability", "risk_score", "risk_tier", "expected_profit_usd"), "ko")
+    assert len(scored) == 400  # headers and tiers in the user's language, as on the page
+    assert list(scored[col["customer_id"]]) == list(customers.head(400)["customer_id"])
+    assert scored[col["churn_probability"]].between(0, 1).all()
+    assert {col["risk_score"], col["risk_tier"], col["expected_profit_usd"]} <= set(scored.columns)
+    assert set(scored[col["risk_tier"]]) <= {t(f"tier.{name}", "ko") for name, _ in RISK_TIERS}

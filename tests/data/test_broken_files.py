@@ -121,10 +121,11 @@ def test_all_problems_reported_at_once(raw_text_frame: pd.DataFrame) -> None:
         (b"", "empty"),
         (b"   \n", "empty"),
         (b"customerID,gender\n", "no data rows"),
-        ("customerID,City\n0001-AAAAA,서울\n".encode("cp949"), "not UTF-8"),
-        ("customerID\n0001\n".encode("utf-16"), "not UTF-8"),
+        # CP949 and UTF-16 are read since issue #13 (tests/data/test_reading_files.py); Latin-1 and binary are not
+        ("customerID,City\n0001-AAAAA,Café Müller\n".encode("latin-1"), "not UTF-8"),
+        (bytes(range(1, 256)) * 8, "not UTF-8"),
     ],
-    ids=["zero-bytes", "blank", "header-only", "cp949", "utf16"],
+    ids=["zero-bytes", "blank", "header-only", "latin1", "binary"],
 )
 def test_unreadable_files(data: bytes, reason: str) -> None:
     problem = _problem(_error(data), "<file>")

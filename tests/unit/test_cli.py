@@ -54,3 +54,29 @@ def test_user_hash_prints_an_entry_that_signs_in() -> None:
     assert authenticate(users, "kim", "wrong passphrase!") is None
     short = runner.invoke(cli.app, ["user-hash", "kim"], input="short\nshort\n")
     assert short.exit_code == 1 and "12 characters" in short.output
+
+
+def test_validate_prints_headers_that_look_like_markup_as_they_are(tmp_path) -> None:
+    # issue #13 review: a header such as "Contract[/]" (named in the "misspelled?" hint) made rich
+    # raise MarkupError instead of printing the problem
+    from tests.helpers.classic import classic_bytes
+
+    lines = classic_bytes(rows=3).decode().split("\n")
+    lines[0] = lines[0].replace("Contract", "Contract[/]")
+    path = tmp_path / "markup.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    result = runner.invoke(cli.app, ["validate", str(path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception  # not MarkupError
+    assert "'Contract[/]'" in result.output and "misspelled" in result.output
+
+
+def test_validate_says_which_category_values_it_normalised(tmp_path) -> None:
+    # issue #13 review: yes → Yes was only logged, so validate / ingest / warehouse build changed
+    # values without telling the user; the UI's note has a CLI counterpart
+    from tests.helpers.classic import classic_bytes
+
+    path = tmp_path / "lower.csv"
+    path.write_bytes(classic_bytes(rows=20).replace(b",Yes,", b",yes,"))
+    result = runner.invoke(cli.app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "normalised" in result.output and "'yes'" in result.output

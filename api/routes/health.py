@@ -1,0 +1,23 @@
+"""``GET /health``: liveness and whether a (champion) model is loaded; no key needed, loads nothing."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from api.schemas import Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health)
+def health(request: Request) -> dict:
+    """``status`` ok while the process serves; ``champion_loaded`` and the model's identity once loaded.
+
+    ``model_error`` says that the last load failed (the prediction routes then answer 503 with the
+    reason to key holders; this route is open, so it names no file).
+    """
+    model = request.app.state.model
+    failed = request.app.state.model_error is not None
+    error = "the model could not be loaded: see a /v1 answer or the API log" if failed else None
+    return {"status": "ok", "champion_loaded": model is not None, "model": model.ref if model else None,
+            "model_error": error}  # fmt: skip
