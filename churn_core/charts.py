@@ -87,7 +87,11 @@ def spread_bars(spread: pd.DataFrame, lang: str) -> go.Figure:
             hovertemplate="%{y}: %{x:.1%}<extra></extra>",
         )
     )
-    fig.update_layout(title=t("eda.spread_title", lang), height=max(400, 24 * len(data)), **_LAYOUT)
+    # a narrow column: the note in parentheses goes on a smaller second line, so nothing is cut off
+    main, sep, note = t("eda.spread_title", lang).partition(" (")
+    title = f"{main}<br><sup>({note}</sup>" if sep else main
+    fig.update_layout(title=title, height=max(400, 24 * len(data)), **_LAYOUT)
+    fig.update_layout(margin_t=_LAYOUT["margin"]["t"] + 20)
     return _pct_axis(fig, "x")
 
 

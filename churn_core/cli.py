@@ -45,6 +45,7 @@ class _ConsoleNotes(logging.Handler):
 _notes = logging.getLogger("churn_core.data.loading")
 _notes.setLevel(logging.INFO)  # yes → Yes is said, not only logged (nothing changed silently)
 _notes.addHandler(_ConsoleNotes(logging.INFO))
+logging.getLogger("churn_core.data.warehouse").addHandler(_ConsoleNotes(logging.WARNING))  # an ingest rebuilt over
 
 
 @warehouse_app.command("build")
@@ -180,18 +181,18 @@ def ingest(
 ) -> None:
     """Validate a customer file (extended IBM or classic Kaggle schema) and rebuild the customers table from it.
 
-    Other tables (scores, contacts, the outreach ledger) are kept. The file becomes the settings'
-    customer file for this build only: set ``CHURN_RAW_CUSTOMERS_CSV`` to keep the app on it.
+    Other tables (scores, contacts, the outreach ledger) are kept. The ingested table is kept
+    (app, API, ``score``) until the configured customer file's content or the schema version changes.
     """
     from churn_core.data.ingest import ingest_file
 
     settings = get_settings()
-    wh = open_studio_warehouse(settings.model_copy(update={"raw_customers_csv": path}))
+    wh = open_studio_warehouse(settings)
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("ingesting", total=1.0)
-            result = ingest_file(wh, lambda frac, msg: progress.update(task, completed=frac, description=msg))
+            result = ingest_file(wh, path, lambda frac, msg: progress.update(task, completed=frac, description=msg))
     except DataValidationError as exc:
         console.print(f"[red]{escape(str(exc))}[/red]")  # headers, values: not markup
         raise typer.Exit(code=1) from exc
@@ -204,7 +205,8 @@ def ingest(
         console.print(f"not derivable from this file: {missing}")
     if settings.raw_customers_csv.resolve() != path.resolve():
         console.print(
-            f"the app reads {settings.raw_customers_csv}: set CHURN_RAW_CUSTOMERS_CSV={path} to keep it on this file"
+            f"kept until {escape(settings.raw_customers_csv.name)} (the configured file) changes; "
+            "then the app and `score` rebuild customers from it"
         )
 
 

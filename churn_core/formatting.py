@@ -223,6 +223,30 @@ def problems_table(problems: pd.DataFrame, lang: str = "ko") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["column", "reason", "lines", "examples"])
 
 
+def contact_problems_table(problems: pd.DataFrame, lang: str = "ko") -> pd.DataFrame:
+    """The problems of a contact import as users read them (the page's table and its download).
+
+    Parameters
+    ----------
+    problems : pandas.DataFrame
+        :attr:`churn_core.outreach.contacts.ContactImport.problems` (``line``, ``column``,
+        ``value``, ``reason``, ``code``, ``params``).
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_problems, 4)
+        CSV line, column, value and the reason in ``lang`` (``contact_problem.<code>``; the
+        English ``reason`` when a code is unknown), headers translated (``col.contact_problem_*``).
+    """
+    reasons = []
+    for p in problems.to_dict("records"):
+        key = f"contact_problem.{p.get('code')}"
+        params = p.get("params") if isinstance(p.get("params"), dict) else {}
+        reasons.append(t(key, lang, **params) if key in catalog() else str(p.get("reason", "")))
+    out = problems.reindex(columns=["line", "column", "value"]).assign(reason=reasons)
+    return with_labels(out, lang, prefix="contact_problem_")
+
+
 def status_text(status: object, lang: str = "ko") -> str:
     """A ledger status code (``"sent"``) as its catalog text; unknown codes unchanged."""
     entry = catalog().get(f"status.{status}")

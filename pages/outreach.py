@@ -23,6 +23,7 @@ from ui import (
     tr,
     warehouse,
 )  # fmt: skip
+from ui.auth import role_name, role_names
 from ui.data import audience_customers, present
 from ui.outreach import contact_import, send_step
 from ui.tables import show_ledger
@@ -34,7 +35,7 @@ role = staff_role()
 if role is None:
     st.stop()
 if not can(role, "send"):
-    st.warning(tr("out.no_permission", role=role), icon=":material/block:")
+    st.warning(tr("out.no_permission", role=role_name(role), staff=role_names("send")), icon=":material/block:")
     st.stop()
 
 settings, wh = get_settings(), warehouse()

@@ -22,7 +22,16 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from churn_core.auth import SignInThrottle, ThrottlePolicy, can, load_accounts, may_open_page, oidc_role, sign_in
+from churn_core.auth import (
+    ROLE_PERMISSIONS,
+    SignInThrottle,
+    ThrottlePolicy,
+    can,
+    load_accounts,
+    may_open_page,
+    oidc_role,
+    sign_in,
+)
 from churn_core.config import get_settings
 from churn_core.escaping import markdown_text
 from ui.navigation import tr
@@ -111,6 +120,18 @@ def staff_role() -> str | None:
     return st.session_state.get(ROLE_KEY)
 
 
+def role_name(role: str) -> str:
+    """A role's name in the UI language (``role.<role>`` in the catalog; unknown roles as they are)."""
+    from churn_core.i18n import catalog
+
+    return tr(f"role.{role}") if f"role.{role}" in catalog() else role
+
+
+def role_names(permission: str) -> str:
+    """The names of the roles that have ``permission``, comma-separated, in the UI language."""
+    return ", ".join(role_name(r) for r, perms in ROLE_PERMISSIONS.items() if permission in perms)
+
+
 def allowed(permission: str | None) -> bool:
     """True if the signed-in role has ``permission`` (None: anyone, signed in or not)."""
     return permission is None or can(st.session_state.get(ROLE_KEY), permission)
@@ -120,7 +141,7 @@ def _sidebar_status(role: str | None) -> None:
     if not role:
         return
     state = st.session_state
-    st.sidebar.caption(tr("out.signed_in", user=markdown_text(state[USER_KEY]), role=role))
+    st.sidebar.caption(tr("out.signed_in", user=markdown_text(state[USER_KEY]), role=role_name(role)))
     if state.get(_DEMO_KEY):
         st.sidebar.caption(tr("auth.demo_account"))
     st.sidebar.button(tr("out.sign_out"), key="sign_out", on_click=sign_out)
@@ -172,7 +193,8 @@ def needs_role(permission: str, form: bool = False) -> None:
     role = st.session_state.get(ROLE_KEY)
     if role:
         st.warning(
-            tr("auth.no_permission", role=role, permission=tr(f"auth.perm_{permission}")), icon=":material/block:"
+            tr("auth.no_permission", role=role_name(role), permission=tr(f"auth.perm_{permission}")),
+            icon=":material/block:",
         )
     elif form:
         st.info(tr("auth.sign_in_to_see"), icon=":material/lock:")

@@ -181,6 +181,17 @@ def segment_ids() -> list[int]:
     return cached(eda.segment_ids)
 
 
+def _segment_traits(wh: Warehouse, n: int) -> dict[int, list[str]]:
+    sample = customer_lib.customer_sample(wh, n)
+    return segments.segment_traits(sample, sample["segment"])
+
+
+def segment_traits() -> dict[int, list[str]]:
+    """Trait codes of each stored segment over the model sample, as the segments page names them
+    (:func:`churn_core.analytics.segments.segment_traits`; computed once per data version)."""
+    return cached(_segment_traits, get_settings().max_fit_rows)
+
+
 # -- which schema the warehouse holds (issue #13: extended or classic) -----------------------------
 def customer_columns() -> tuple[str, ...]:
     """Columns of the warehouse's ``customers`` table (a classic file gives fewer)."""

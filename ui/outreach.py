@@ -17,15 +17,18 @@ import pandas as pd
 import streamlit as st
 
 from churn_core.escaping import markdown_text
+from churn_core.formatting import contact_problems_table
 from churn_core.outreach import campaigns as outreach
 from churn_core.outreach import contacts
 from churn_core.outreach.compliance import KST, Sender, Template
 from ui.data import contact_book
-from ui.navigation import tr
+from ui.navigation import lang, tr
 from ui.widgets import contacts_from_upload, download_button, upload_help
 
 #: Session-state key of the last merge's counts (shown once after the page reruns).
 _MERGED_KEY = "o_import_merged"
+#: Session-state key of the last send's counts (shown once after the page reruns with fresh counts).
+_SENT_KEY = "o_sent_summary"
 #: Outcomes shown as metrics in the result panel, in order.
 TOTAL_METRICS = ("sent", "recorded", "held", "skipped", "failed", "control")
 
@@ -46,8 +49,9 @@ def contact_import(wh) -> None:
         return
     st.write(tr("out.import_summary", n=result.n_rows, ok=len(result.contacts), bad=result.n_rejected))
     if len(result.problems):
-        st.dataframe(result.problems, hide_index=True)
-        download_button(tr("out.problems_download"), result.problems, "contact_problems.csv")
+        shown = contact_problems_table(result.problems, lang())  # the table and its download read the same
+        st.dataframe(shown, hide_index=True)
+        download_button(tr("out.problems_download"), shown, "contact_problems.csv")
     if not len(result.contacts):
         return
     preview = contacts.preview_import(wh, result)  # a merge: preview what it changes, then confirm
@@ -72,6 +76,8 @@ def send_step(
     blocked : bool
         The message has compliance problems: Send stays disabled.
     """
+    if sent := st.session_state.pop(_SENT_KEY, None):
+        st.success(tr("out.sent_summary", **sent))
     options = outreach.SendOptions(rate_per_s=rate_per_s)
     look = outreach.send_outlook(wh, campaign_id, channel.name, contact_book(), channel.real, options.now(), sender,
                                  values, templates)  # fmt: skip
@@ -102,10 +108,12 @@ def _run(wh, campaign_id: str, channel, sender: Sender, values, templates, optio
     try:  # the campaign's stored text; `templates` only for campaigns planned before texts were stored
         counts = outreach.send(wh, campaign_id, channel, sender, contact_book(), values, options, templates,
                                lambda i, n: bar.progress(i / n, tr("out.sending_n", i=i, n=n)))  # fmt: skip
-        st.success(tr("out.sent_summary", **counts))
     except outreach.TemplateMissingError as exc:
         bar.empty()
         st.error(tr("out.template_missing", campaign=markdown_text(campaign_id), ids=", ".join(exc.template_ids)))
+        return
+    st.session_state[_SENT_KEY] = counts  # rerun: the dry run and the confirmation count what is left now
+    st.rerun()
 
 
 def result_panel(wh, campaign_id: str, channel: str, now: dt.datetime) -> None:

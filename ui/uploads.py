@@ -1,7 +1,9 @@
 """Batch scoring of an uploaded file: what was read, the column mapping step, rejected rows, scores.
 
 Streamlit glue over :mod:`churn_core.data.reading` (issues #13 and #16). The scoring page calls
-:func:`batch_scoring` with the uploader's file; everything below the uploader is drawn here:
+:func:`batch_scoring` with the uploader's file; everything below the uploader is drawn here.
+Steps 1 and 2 (:func:`read_upload`, :func:`column_step`) are parameterised by slot, columns,
+aliases and purpose: the contact import (:func:`ui.widgets.contacts_from_upload`) uses them too.
 
 1. the limits (size before parsing; rows), then the file read once per upload: CSV in any usual
    encoding and separator, or an Excel workbook (a sheet picker when it has several), and a caption
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -32,6 +34,7 @@ from churn_core.data.reading import (
     ReadResult,
     RowCheck,
     apply_columns,
+    can_save_mapping,
     is_excel,
     match_columns,
     partition_rows,
@@ -39,7 +42,7 @@ from churn_core.data.reading import (
     save_mapping,
     saved_mapping,
 )
-from churn_core.data.schema import LEAKAGE_COLUMNS_RAW, RAW_COLUMNS, detect_schema
+from churn_core.data.schema import COLUMN_ALIASES, LEAKAGE_COLUMNS_RAW, RAW_COLUMNS, detect_schema
 from churn_core.data.uploads import UploadLimitError, check_upload
 from churn_core.escaping import markdown_text
 from churn_core.i18n import fmt_int
@@ -49,6 +52,8 @@ from ui.navigation import lang, relabel, tr
 UPLOAD_TYPES: list[str] = ["csv", "tsv", "txt", "xlsx", "xlsm"]
 #: What saved mappings of the scoring upload are filed under (:func:`churn_core.data.reading.save_mapping`).
 PURPOSE = "scoring"
+#: What saved mappings of the contact import are filed under.
+CONTACTS_PURPOSE = "contacts"
 _KEY = "score"
 
 
@@ -56,10 +61,21 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_upload(name: str, data: bytes, slot: str = _KEY) -> ReadResult | None:
+def read_upload(name: str, data: bytes, slot: str = _KEY, refused: str | None = None) -> ReadResult | None:
     """An uploaded file read once (limits first), with a caption of what was detected.
 
     A workbook with several sheets gets a sheet picker (key ``<slot>_sheet``; first sheet by default).
+    A workbook's rows are checked against the row limit from its dimensions, before its cells are
+    read (:func:`churn_core.data.reading.read_table`).
+
+    Parameters
+    ----------
+    name, data
+        The uploaded file's name and content.
+    slot : str
+        Prefix of the widget and session keys (``"score"``, ``"contacts"``).
+    refused : str, optional
+        The error shown above the problems of an unreadable file (default: the scoring page's).
 
     Returns
     -------
@@ -72,10 +88,10 @@ def read_upload(name: str, data: bytes, slot: str = _KEY) -> ReadResult | None:
     max_mb, max_rows = upload_limits()
 
     def read(sheet: str | None) -> ReadResult:
-        # a workbook is compressed: its lines say nothing about its rows, which are counted once read
+        # a workbook is compressed: its lines say nothing about its rows (read_table checks its dimensions)
         check_upload(data, name, max_mb, sys.maxsize if is_excel(data) else max_rows)
-        result = read_table(data, name, sheet)
-        if len(result.frame) > max_rows:  # a workbook's rows are known only once it is read
+        result = read_table(data, name, sheet, max_rows=max_rows)
+        if len(result.frame) > max_rows:
             raise UploadLimitError(name, "rows", len(result.frame), max_rows)
         return result
 
@@ -89,7 +105,7 @@ def read_upload(name: str, data: bytes, slot: str = _KEY) -> ReadResult | None:
         st.error(upload_limit_text(exc))
         return None
     except DataValidationError as exc:
-        rejected_file(exc.problems, slot)
+        rejected_file(exc.problems, slot, refused)
         return None
     rows = fmt_int(len(result.frame))
     if result.kind == "excel":
@@ -101,12 +117,31 @@ def read_upload(name: str, data: bytes, slot: str = _KEY) -> ReadResult | None:
 
 
 def column_step(
-    result: ReadResult, required: Callable[[Iterable[str]], tuple[str, ...]], slot: str = _KEY
+    result: ReadResult,
+    required: Callable[[Iterable[str]], Sequence[str]],
+    slot: str = _KEY,
+    wanted: Sequence[str] = RAW_COLUMNS,
+    aliases: Mapping[str, Sequence[str]] = COLUMN_ALIASES,
+    purpose: str = PURPOSE,
 ) -> ColumnMatch | None:
     """Match headers to the columns ``required(matched columns)`` names; the mapping step if some are missing.
 
     A mapping the user confirms is kept for this file (session) and, when asked, saved for files
-    with the same headers (:func:`churn_core.data.reading.save_mapping`).
+    with the same headers under ``purpose`` (:func:`churn_core.data.reading.save_mapping`; files
+    with too many or too long headers get no "save" box, :func:`~churn_core.data.reading.can_save_mapping`).
+
+    Parameters
+    ----------
+    result : ReadResult
+        The file read (:func:`read_upload`).
+    required : callable(matched columns) -> sequence of str
+        The columns the file must have, given those already matched (the scoring schema decides).
+    slot : str
+        Prefix of the widget and session keys.
+    wanted, aliases : sequence of str, mapping of str to sequence of str
+        Every column a header may map to, and their other accepted names.
+    purpose : str
+        What saved mappings are filed under (``"scoring"``, ``"contacts"``).
 
     Returns
     -------
@@ -117,9 +152,9 @@ def column_step(
     headers = result.headers
     digest = _digest("\x1f".join(headers).encode())
     chosen = st.session_state.get(f"_{slot}_mapping", {}).get(digest, {})
-    saved = {**(saved_mapping(headers, PURPOSE) or {}), **chosen}
-    needed = required(match_columns(headers, RAW_COLUMNS, saved=saved).mapping.values())
-    match = match_columns(headers, RAW_COLUMNS, saved=saved, required=needed)
+    saved = {**(saved_mapping(headers, purpose) or {}), **chosen}
+    needed = tuple(required(match_columns(headers, wanted, aliases, saved=saved).mapping.values()))
+    match = match_columns(headers, wanted, aliases, saved=saved, required=needed)
     if match.saved and not chosen:
         st.caption(tr("upload.mapping_applied"))
     if match.renamed:
@@ -144,14 +179,14 @@ def column_step(
             )
             for column in match.missing
         }
-        keep = st.checkbox(tr("upload.save_mapping"), key=f"{slot}_map_save")
+        keep = can_save_mapping(headers) and st.checkbox(tr("upload.save_mapping"), key=f"{slot}_map_save")
         if st.form_submit_button(tr("upload.use_mapping")):
             picked = {header: column for column, header in picks.items() if header is not None}
             mappings = st.session_state.setdefault(f"_{slot}_mapping", {})
             mappings[digest] = {**chosen, **picked}
             if keep:
-                full = match_columns(headers, RAW_COLUMNS, saved={**saved, **picked})
-                save_mapping(headers, full.renamed, PURPOSE)
+                full = match_columns(headers, wanted, aliases, saved={**saved, **picked})
+                save_mapping(headers, full.renamed, purpose)
             st.rerun()
     return None
 
@@ -185,11 +220,11 @@ def _problem_download(problems: pd.DataFrame, slot: str) -> None:
     )
 
 
-def rejected_file(problems: pd.DataFrame, slot: str = _KEY) -> None:
-    """A refused file: the error, the translated problems and the problem list as a download."""
+def rejected_file(problems: pd.DataFrame, slot: str = _KEY, title: str | None = None) -> None:
+    """A refused file: the error (``title``, default the scoring page's), the translated problems and their download."""
     from ui.tables import show_problems
 
-    st.error(tr("score.invalid"))
+    st.error(title or tr("score.invalid"))
     show_problems(problems)
     _problem_download(problems, slot)
 
@@ -243,7 +278,8 @@ def batch_scoring(upload, economics) -> None:
     except DataValidationError as exc:
         rejected_file(exc.problems)
         return
-    report = {"schema": schema, "ignored": tuple(c for c in raw.columns if c in LEAKAGE_COLUMNS_RAW)}
+    ignored = tuple(c for c in raw.columns if c in LEAKAGE_COLUMNS_RAW)
+    report = {"schema": schema, "ignored": ignored, "n_columns": len(result.headers)}
     if not checked.rejected.empty:
         bad, total = len(checked.rejected), checked.n_rows
         st.error(tr("upload.rows_rejected", bad=fmt_int(bad), total=fmt_int(total)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -13,8 +12,17 @@ from churn_core.analytics import eda
 from churn_core.config import get_settings
 from churn_core.data.loading import TENURE_MAX_MONTHS, DataValidationError
 from churn_core.escaping import csv_bytes
+from churn_core.formatting import segment_name
 from churn_core.i18n import value_label
-from ui.data import customer_columns, customer_count, customer_sample, data_schema, missing_columns, segment_ids
+from ui.data import (
+    customer_columns,
+    customer_count,
+    customer_sample,
+    data_schema,
+    missing_columns,
+    segment_ids,
+    segment_traits,
+)
 from ui.navigation import lang, relabel, tr
 
 _FILTER_WIDGETS = (
@@ -51,9 +59,10 @@ def filter_sidebar() -> eda.EdaFilters:
             tr(label), eda.allowed_values(column), key=relabel(f"f_{field}"),
             format_func=lambda v: value_label(v, lg), placeholder=tr("filters.all"),
         )  # fmt: skip
+    traits = segment_traits()  # the segments page's descriptive names (cached per data version)
     segments = sb.multiselect(
-        tr("filters.segment"), segment_ids(), key=relabel("f_segments"),
-        format_func=lambda s: tr("filters.segment_n", n=s), placeholder=tr("filters.all"),
+        tr("filters.segment"), segment_ids(), key=relabel("f_segments"), placeholder=tr("filters.all"),
+        format_func=lambda s: segment_name(s, traits[s], lg) if traits.get(s) else tr("filters.segment_n", n=s),
     )  # fmt: skip
     low, high = sb.slider(tr("filters.tenure"), 0, TENURE_MAX_MONTHS, key="f_tenure")
     sb.button(tr("filters.reset"), on_click=_reset_filters)
@@ -88,17 +97,20 @@ def scoring_report(report: dict) -> None:
     Parameters
     ----------
     report : dict
-        From the batch upload (:mod:`ui.uploads`): ``schema``, ``model`` (name, schema, version), ``ignored``.
+        From the batch upload (:mod:`ui.uploads`): ``schema``, ``model`` (name, schema, version), ``ignored``
+        and, optionally, ``n_columns`` (the file's column count, said instead of the schema's).
     """
     from churn_core.escaping import markdown_text
     from churn_core.formatting import to_kst
 
     model = report["model"]
     version = to_kst([model["version"]]).iloc[0] or str(model["version"])  # a training time: shown in KST
+    n_columns = report.get("n_columns")  # the file's own column count (20 for a classic file without Churn)
+    schema = tr(f"schema.{report['schema']}_file", n=n_columns) if n_columns else tr(f"schema.{report['schema']}")
     st.caption(
         tr(
             "score.model_used",
-            schema=tr(f"schema.{report['schema']}"),
+            schema=schema,
             name=markdown_text(model["name"]),
             version=markdown_text(version),
         )
@@ -165,10 +177,10 @@ def download_button(
     bool
         True if the button was shown.
     """
-    from ui.auth import allowed
+    from ui.auth import allowed, role_names
 
     if not allowed(permission):
-        st.caption(tr("auth.download_needs_role"))
+        st.caption(tr("auth.download_needs_role", roles=role_names(permission or "")))
         return False
     df = data() if callable(data) else data
     st.download_button(label, download_csv(df), file_name=file_name, mime="text/csv", key=key)
@@ -226,7 +238,7 @@ def map_labels() -> dict[str, str]:
     from churn_core.geo.geocoding import PRECISIONS
     from churn_core.geo.maps import LAYERS
 
-    keys = ("legend", "detail", "me", "nearest", "boundaries", "locate")
+    keys = ("legend", "detail", "me", "nearest", "boundaries", "locate", "base_layer")
     labels = {k: tr(f"map.{k}") for k in keys}
     labels |= {f"precision_{p}": tr(f"map.precision_{p}") for p in PRECISIONS}
     labels |= {f"layer.{layer.key}": tr(f"map.layer.{layer.key}") for layer in LAYERS}
@@ -234,40 +246,46 @@ def map_labels() -> dict[str, str]:
 
 
 def contacts_from_upload(upload):
-    """An uploaded contact book validated once (size and row limits first, then every row).
+    """An uploaded contact book read, its columns matched, then validated once.
+
+    As the scoring upload (:mod:`ui.uploads`): size and row limits first, a caption of the
+    detected format (encoding and separator, or the Excel sheet), a sheet picker for a workbook
+    with several sheets, and the mapping step when required headers are missing (the best match
+    preselected; the mapping can be saved for files with the same headers, purpose ``"contacts"``).
 
     Returns
     -------
     churn_core.outreach.contacts.ContactImport or None
-        None when the file is over a limit (the error is shown, naming the limit).
+        None when the file is refused (the error is shown, naming the limit or the problems) or
+        while the mapping step waits for the user.
     """
-    from churn_core.data.uploads import UploadLimitError, check_upload
-    from churn_core.outreach.contacts import validate_contacts
+    from churn_core.data.schema import CONTACT_COLUMN_ALIASES
+    from churn_core.outreach.contacts import CSV_COLUMNS, REQUIRED, validate_contacts
     from ui.data import once_per_upload
+    from ui.uploads import CONTACTS_PURPOSE, column_step, read_upload
 
     data = upload.getvalue()
+    refused = tr("upload.contacts_refused", detail="")
+    table = read_upload(upload.name, data, slot="contacts", refused=refused)
+    if table is None:
+        return None
+    match = column_step(
+        table, lambda _matched: REQUIRED, slot="contacts", wanted=list(CSV_COLUMNS),
+        aliases=CONTACT_COLUMN_ALIASES, purpose=CONTACTS_PURPOSE,
+    )  # fmt: skip
+    if match is None:
+        return None
 
     def validate():
-        from churn_core.data.reading import is_excel
-
-        max_rows = get_settings().max_upload_rows
-        excel = is_excel(data)  # a workbook is compressed: its rows are counted once read
-        check_upload(data, upload.name, max_rows=sys.maxsize if excel else max_rows)
         known = set(customer_sample(columns=("customer_id",))["customer_id"])
-        result = validate_contacts(data, known, source=upload.name)
-        if excel and result.n_rows > max_rows:
-            raise UploadLimitError(upload.name, "rows", result.n_rows, max_rows)
-        return result
+        return validate_contacts(data, known, source=upload.name, sheet=table.sheet, saved=match.mapping)
 
     try:
-        return once_per_upload("contacts", data, validate)
-    except UploadLimitError as exc:
-        st.error(upload_limit_text(exc))
-        return None
+        return once_per_upload("contacts", data, validate, str(table.sheet), repr(sorted(match.mapping.items())))
     except DataValidationError as exc:  # unreadable (encoding, CSV, workbook): the translated problems
         from ui.tables import show_problems
 
-        st.error(tr("upload.contacts_refused", detail=""))
+        st.error(refused)
         show_problems(exc.problems)
         return None
     except ValueError as exc:  # required headers missing (named in the message)

@@ -60,11 +60,15 @@ __getattr__, __dir__, __all__ = lazy.attach(
         ],
         "customers": ["customer_columns", "customer_count", "customer_rows", "customer_sample"],
         "reading": [
+            "MAX_EXCEL_COLUMNS",
+            "MAX_MAPPING_HEADERS",
+            "MAX_MAPPING_HEADER_CHARS",
             "SEPARATOR_NAMES",
             "ColumnMatch",
             "ReadResult",
             "RowCheck",
             "apply_columns",
+            "can_save_mapping",
             "canonical_columns",
             "is_excel",
             "match_columns",
@@ -73,6 +77,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "read_table_chunks",
             "save_mapping",
             "saved_mapping",
+            "xlsx_dimension",
         ],
         "tables": [
             "CAMPAIGN_TEMPLATES",
@@ -93,7 +98,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "record_run",
         ],
         "synthetic": ["grow", "load_synthetic", "to_raw_csv"],
-        "ingest": ["IngestResult", "ingest_file"],
+        "ingest": ["IngestResult", "ingest_file", "ingest_meta"],
         "uploads": ["MB", "UploadLimitError", "check_upload", "count_csv_rows"],
     },
 )

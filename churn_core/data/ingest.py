@@ -6,8 +6,16 @@ schema is detected from its header and recorded in the build metadata (``custome
 Nothing is written unless the whole file is valid, and only ``customers`` (and the build
 metadata) is replaced: scores, contacts, consent history and the outreach ledger are kept.
 
+The rule that keeps an ingest: the build metadata records ``source = "ingest"``, the ingested
+file (``raw_file``, ``raw_sha256``) and the SHA-256 of the *configured* raw file at ingest time
+(``configured_raw_file``, ``configured_raw_sha256``; ``""`` if it does not exist). The app, the
+API and ``churn-studio score`` keep the ingested ``customers`` until the configured file's
+content or the schema version changes; then they rebuild from the configured file as before and
+log a warning saying so (:meth:`churn_core.data.warehouse.Warehouse.is_current`).
+
 Kept small on purpose: monthly snapshots (``--as-of``) will add a snapshot date to
-:class:`IngestResult` and a ``snapshots`` table beside ``customers`` (issue #14).
+:class:`IngestResult`, a key to :func:`ingest_meta` and a ``snapshots`` table beside
+``customers`` (issue #14).
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from churn_core.data.schema import SCHEMAS
-from churn_core.data.warehouse import Warehouse
+from churn_core.data.warehouse import SOURCE_INGEST, Warehouse
 
 ProgressFn = Callable[[float, str], None]
 
@@ -49,15 +57,36 @@ class IngestResult:
     not_derived: dict[str, str] = field(default_factory=dict)
 
 
-def ingest_file(wh: Warehouse, progress: ProgressFn | None = None) -> IngestResult:
-    """Validate ``wh``'s customer file and rebuild its ``customers`` table from it (even if current).
+def ingest_meta(wh: Warehouse) -> dict[str, str]:
+    """Build metadata an ingest adds: its source and the configured raw file's name and SHA-256 now.
 
     Parameters
     ----------
     wh : Warehouse
-        A warehouse opened on the file to ingest (its ``raw_csv``), with the studio's enrich step
-        (:func:`churn_core.studio.open_studio_warehouse` of settings whose ``raw_customers_csv``
-        is the file).
+        The configured warehouse (its ``raw_csv`` is the settings' customer file).
+
+    Returns
+    -------
+    dict of str to str
+        ``source``, ``configured_raw_file`` and ``configured_raw_sha256`` (``""`` if the file is missing).
+    """
+    return {
+        "source": SOURCE_INGEST,
+        "configured_raw_file": Path(wh.raw_csv).name,
+        "configured_raw_sha256": wh.configured_sha256(),
+    }
+
+
+def ingest_file(wh: Warehouse, path: str | Path, progress: ProgressFn | None = None) -> IngestResult:
+    """Validate ``path`` and rebuild ``wh``'s ``customers`` table from it (even if current).
+
+    Parameters
+    ----------
+    wh : Warehouse
+        The configured warehouse (:func:`churn_core.studio.open_studio_warehouse`, with the studio's
+        enrich step); its ``raw_csv`` stays the configured customer file.
+    path : str or Path
+        The customer file to ingest (extended or classic schema).
     progress : callable(fraction in [0, 1], message), optional
         Told of each build step.
 
@@ -71,12 +100,12 @@ def ingest_file(wh: Warehouse, progress: ProgressFn | None = None) -> IngestResu
         If the file breaks its schema (every problem with column, CSV lines and reason); the
         warehouse is left as it was.
     """
-    wh.build(progress)
+    wh.build(progress, source=path, extra_meta=ingest_meta(wh))
     wh.ensure_tables()
     meta = wh.meta()
     schema = meta.get("customer_schema", "extended")
     return IngestResult(
-        path=Path(wh.raw_csv),
+        path=Path(path),
         schema=schema,
         n_customers=int(meta["n_customers"]),
         backend=wh.backend,

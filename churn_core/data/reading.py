@@ -40,6 +40,7 @@ import os
 import re
 import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -73,6 +74,13 @@ _SNIFF_BYTES = 32_768
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 _MAX_SAVED_MAPPINGS = 200
+#: Most headers, and longest header (characters), a saved mapping may have; larger files are not saved.
+MAX_MAPPING_HEADERS = 300
+MAX_MAPPING_HEADER_CHARS = 200
+#: Widest workbook sheet read, in columns: a wider sheet is refused before its cells are read.
+MAX_EXCEL_COLUMNS = 1_000
+#: Bytes of a worksheet's XML read to find its ``<dimension ref="A1:U7044"/>`` (it comes first).
+_DIMENSION_BYTES = 65_536
 
 
 def _problem(reason: str, column: str = "<file>") -> pd.DataFrame:
@@ -229,7 +237,9 @@ def is_excel(data: bytes) -> bool:
     return data.startswith((_XLSX_MAGIC, _XLS_MAGIC))
 
 
-def read_table(data: bytes, source: str = "<upload>", sheet: str | None = None) -> ReadResult:
+def read_table(
+    data: bytes, source: str = "<upload>", sheet: str | None = None, max_rows: int | None = None
+) -> ReadResult:
     """Read a CSV file or an Excel workbook into text cells, detecting its format.
 
     Parameters
@@ -241,6 +251,10 @@ def read_table(data: bytes, source: str = "<upload>", sheet: str | None = None) 
         The file's name, used in errors.
     sheet : str, optional
         The sheet of a workbook (default: the first); ignored for CSV.
+    max_rows : int, optional
+        Most data rows a workbook sheet may have (default ``Settings.max_upload_rows``); checked
+        from the sheet's dimensions before its cells are read (CSV files are checked by
+        :func:`churn_core.data.uploads.check_upload`).
 
     Returns
     -------
@@ -252,15 +266,22 @@ def read_table(data: bytes, source: str = "<upload>", sheet: str | None = None) 
     ------
     DataValidationError
         An empty file, a header without data rows, an unsupported encoding (with the line of the
-        first bad byte), unparseable CSV, an unreadable workbook or an unknown sheet.
+        first bad byte), unparseable CSV, an unreadable workbook, an unknown sheet or a sheet
+        wider than :data:`MAX_EXCEL_COLUMNS`.
+    churn_core.data.uploads.UploadLimitError
+        A sheet with more than ``max_rows`` rows below its header (``kind="rows"``).
     """
-    parts = list(read_table_chunks(data, source, _WHOLE, sheet))
+    parts = list(read_table_chunks(data, source, _WHOLE, sheet, max_rows))
     frame = parts[0].frame if len(parts) == 1 else pd.concat([p.frame for p in parts])
     return replace(parts[0], frame=frame)
 
 
 def read_table_chunks(
-    data: bytes, source: str = "<upload>", chunk_rows: int = 100_000, sheet: str | None = None
+    data: bytes,
+    source: str = "<upload>",
+    chunk_rows: int = 100_000,
+    sheet: str | None = None,
+    max_rows: int | None = None,
 ) -> Iterator[ReadResult]:
     """:func:`read_table` in chunks of at most ``chunk_rows`` rows (bounded memory for large CSV files).
 
@@ -274,7 +295,10 @@ def read_table_chunks(
         One chunk each (non-empty ``frame``).
     """
     excel = is_excel(data)
-    chunks = _excel_chunks(data, source, chunk_rows, sheet) if excel else _csv_chunks(data, source, chunk_rows)
+    if excel:
+        chunks = _excel_chunks(data, source, chunk_rows, sheet, max_rows)
+    else:
+        chunks = _csv_chunks(data, source, chunk_rows)
     rows = 0
     for chunk in chunks:
         if chunk.frame.empty:
@@ -326,16 +350,92 @@ def _unique_headers(cells: Sequence) -> list[str]:
     return names
 
 
-def _excel_chunks(data: bytes, source: str, chunk_rows: int, sheet: str | None) -> Iterator[ReadResult]:
+def _cell_position(ref: str) -> tuple[int, int]:
+    """``"U7044"`` → (7044, 21): row and column numbers (1-based) of an A1-style reference."""
+    letters = ref.rstrip("0123456789")
+    column = 0
+    for ch in letters.upper():
+        column = column * 26 + ord(ch) - ord("A") + 1
+    return int(ref[len(letters) :] or 0), column
+
+
+def xlsx_dimension(data: bytes, sheet_index: int) -> tuple[int, int] | None:
+    """Rows and columns (from A1, header included) an ``.xlsx`` sheet declares, read before its cells.
+
+    Only the workbook's sheet list, its relationships and the first bytes of the sheet's XML are
+    decompressed (the ``<dimension ref="A1:U7044"/>`` element precedes the cells).
+
+    Parameters
+    ----------
+    data : bytes
+        The workbook (a zip container).
+    sheet_index : int
+        Position of the sheet in the workbook's sheet order.
+
+    Returns
+    -------
+    tuple of (int, int) or None
+        (last row, last column), 1-based; None when the container or the element is missing
+        (an ``.xls`` file, or a writer that leaves it out).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            book = zf.open("xl/workbook.xml").read(1 << 20).decode("utf-8", "replace")
+            rels = zf.open("xl/_rels/workbook.xml.rels").read(1 << 20).decode("utf-8", "replace")
+            ids = re.findall(r"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", book)
+            if sheet_index >= len(ids):
+                return None
+            targets = dict(
+                (m.group("id"), m.group("target"))
+                for tag in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", rels)
+                if (m := re.search(r"(?=.*\bId=\"(?P<id>[^\"]+)\")(?=.*\bTarget=\"(?P<target>[^\"]+)\")", tag))
+            )
+            target = targets.get(ids[sheet_index])
+            if target is None:
+                return None
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            head = zf.open(member).read(_DIMENSION_BYTES).decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return None
+    found = re.search(r"<(?:\w+:)?dimension\b[^>]*\bref=\"([A-Za-z]+\d+)(?::([A-Za-z]+\d+))?\"", head)
+    if found is None:
+        return None
+    return _cell_position(found.group(2) or found.group(1))
+
+
+def _check_sheet_size(source: str, name: str, rows: int, columns: int, max_rows: int) -> None:
+    """Refuse a sheet of ``rows`` rows (header included) and ``columns`` columns over the limits."""
+    from churn_core.data.uploads import UploadLimitError
+
+    if rows - 1 > max_rows:
+        raise UploadLimitError(source, "rows", rows - 1, max_rows)
+    if columns > MAX_EXCEL_COLUMNS:
+        reason = f"the sheet {name!r} is {columns:,} columns wide; at most {MAX_EXCEL_COLUMNS:,} are read"
+        raise DataValidationError(source, _problem(reason))
+
+
+def _excel_chunks(
+    data: bytes, source: str, chunk_rows: int, sheet: str | None, max_rows: int | None = None
+) -> Iterator[ReadResult]:
     from python_calamine import CalamineError, CalamineWorkbook
 
+    if max_rows is None:
+        from churn_core.config import get_settings
+
+        max_rows = get_settings().max_upload_rows
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheets = tuple(book.sheet_names)
         name = sheets[0] if sheet is None and sheets else sheet
         if name not in sheets:
             raise DataValidationError(source, _problem(f"the workbook has no sheet {name!r}; it has {list(sheets)}"))
-        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        declared = xlsx_dimension(data, sheets.index(name))  # before calamine reads the sheet's cells
+        if declared is not None:
+            _check_sheet_size(source, name, *declared, max_rows)
+        found = book.get_sheet_by_name(name)
+        if found.end is not None:  # what the cells say (an .xls file, a missing or wrong dimension)
+            _check_sheet_size(source, name, found.end[0] + 1, found.end[1] + 1, max_rows)
+        rows = found.to_python(skip_empty_area=False)
     except CalamineError as exc:
         raise DataValidationError(source, _problem(f"not a readable Excel workbook: {exc}")) from exc
     info = ReadResult(pd.DataFrame(), source, "excel", sheet=name, sheets=sheets)
@@ -528,12 +628,24 @@ def _store_path(path: Path | None) -> Path:
     return get_settings().column_mappings_file
 
 
+def can_save_mapping(headers: Iterable[str]) -> bool:
+    """Whether a mapping for these headers may be saved: at most :data:`MAX_MAPPING_HEADERS` distinct
+    headers of at most :data:`MAX_MAPPING_HEADER_CHARS` characters each."""
+    distinct = {str(h) for h in headers}
+    return len(distinct) <= MAX_MAPPING_HEADERS and all(len(h) <= MAX_MAPPING_HEADER_CHARS for h in distinct)
+
+
 def _read_store(path: Path) -> dict:
     try:
         store = json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
         return {}
-    return store if isinstance(store, dict) else {}
+    if not isinstance(store, dict):
+        return {}
+    return {  # entries over the caps (an edited or older store) are dropped, not carried on
+        k: v for k, v in store.items()
+        if isinstance(v, dict) and isinstance(v.get("headers"), list) and can_save_mapping(v["headers"])
+    }  # fmt: skip
 
 
 def saved_mapping(headers: Iterable[str], purpose: str, path: Path | None = None) -> dict[str, str] | None:
@@ -553,6 +665,9 @@ def saved_mapping(headers: Iterable[str], purpose: str, path: Path | None = None
     dict of str to str or None
         Header → column.
     """
+    headers = [str(h) for h in headers]
+    if not can_save_mapping(headers):
+        return None
     entry = _read_store(_store_path(path)).get(mapping_key(headers, purpose))
     mapping = entry.get("mapping") if isinstance(entry, dict) else None
     return {str(k): str(v) for k, v in mapping.items()} if isinstance(mapping, dict) else None
@@ -562,14 +677,25 @@ def save_mapping(headers: Iterable[str], mapping: Mapping[str, str], purpose: st
     """Save a confirmed mapping (header → column) for files with these headers.
 
     The store is a JSON file written atomically (temporary file, then rename); it keeps the
-    latest :data:`_MAX_SAVED_MAPPINGS` entries.
+    latest :data:`_MAX_SAVED_MAPPINGS` entries, each of at most :data:`MAX_MAPPING_HEADERS` headers
+    of at most :data:`MAX_MAPPING_HEADER_CHARS` characters (:func:`can_save_mapping`).
 
     Returns
     -------
     Path
         The store written.
+
+    Raises
+    ------
+    ValueError
+        If the headers are over those caps (nothing is written).
     """
     headers = sorted({str(h) for h in headers})
+    if not can_save_mapping(headers):
+        raise ValueError(
+            f"a mapping is saved for at most {MAX_MAPPING_HEADERS} headers of at most "
+            f"{MAX_MAPPING_HEADER_CHARS} characters; this file has {len(headers)}"
+        )
     target = _store_path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     store = _read_store(target)

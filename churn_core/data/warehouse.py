@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import re
 import threading
 import time
@@ -63,6 +64,10 @@ META_TABLE = "_meta"
 
 #: Tries of a statement that loses a write-write race (see the module docstring), and the
 #: back-off multiplier in seconds (random exponential, at most 8 s between tries).
+#: Build metadata ``source`` of a ``customers`` table loaded by ``churn-studio ingest`` (see
+#: :meth:`Warehouse.is_current`: kept until the configured raw file or the schema version changes).
+SOURCE_INGEST = "ingest"
+_log = logging.getLogger(__name__)
 CONFLICT_ATTEMPTS = 6
 CONFLICT_BACKOFF_S = 0.25
 _BQ_CONFLICT = re.compile(
@@ -342,7 +347,12 @@ class Warehouse(ABC):
         return dict(self.query("SELECT key, value FROM {_meta}").itertuples(index=False))
 
     def is_current(self) -> bool:
-        """True if ``customers`` was built from the current raw file and code, or is pinned.
+        """True if ``customers`` was built from the current raw file and code, ingested, or is pinned.
+
+        An ingested table (``churn-studio ingest FILE``, build metadata ``source = "ingest"``) is
+        current while the schema version, the enrich step and the configured raw file's SHA-256
+        (recorded at ingest time as ``configured_raw_sha256``) are unchanged: ingesting a file
+        outranks the configured one until that file's content changes.
 
         A pinned warehouse (synthetic data loaded by :func:`churn_core.data.synthetic.load_synthetic`
         for load tests) is never rebuilt from the raw file.
@@ -351,7 +361,13 @@ class Warehouse(ABC):
         if meta.get("pinned") == "true" and meta.get("schema_version") == SCHEMA_VERSION:
             return True
         same_code = meta.get("schema_version") == SCHEMA_VERSION and meta.get("enrich", "") == self.enrich_name
+        if meta.get("source") == SOURCE_INGEST:
+            return same_code and meta.get("configured_raw_sha256") == self.configured_sha256()
         return same_code and meta.get("raw_sha256") == file_sha256(self.raw_csv)
+
+    def configured_sha256(self) -> str:
+        """SHA-256 of the configured raw file (``raw_csv``), or ``""`` if it does not exist."""
+        return file_sha256(self.raw_csv) if Path(self.raw_csv).is_file() else ""
 
     @property
     def enrich_name(self) -> str:
@@ -374,7 +390,9 @@ class Warehouse(ABC):
         Returns
         -------
         bool
-            True if a build ran, False if the warehouse was already current.
+            True if a build ran, False if the warehouse was already current. A table ingested
+            from another file is kept (see :meth:`is_current`) and rebuilt from the configured
+            file only when that file or the schema version changed; a warning is logged then.
 
         Raises
         ------
@@ -383,12 +401,25 @@ class Warehouse(ABC):
         """
         built = False
         if not self.is_current():
+            meta = self.meta()
+            if meta.get("source") == SOURCE_INGEST:
+                _log.warning(
+                    "customers were ingested from %s; the configured file %s or the schema version changed "
+                    "since: rebuilding customers from %s",
+                    meta.get("raw_file", "?"), Path(self.raw_csv).name, Path(self.raw_csv).name,
+                )  # fmt: skip
             self.build(progress)
             built = True
         self.ensure_tables()
         return built
 
-    def build(self, progress: ProgressFn | None = None, customers: pd.DataFrame | None = None) -> None:
+    def build(
+        self,
+        progress: ProgressFn | None = None,
+        customers: pd.DataFrame | None = None,
+        source: str | Path | None = None,
+        extra_meta: Mapping[str, str] | None = None,
+    ) -> None:
         """Validate the raw CSV and replace the ``customers`` table and build metadata.
 
         Parameters
@@ -396,21 +427,33 @@ class Warehouse(ABC):
         customers : pandas.DataFrame, optional
             Already validated customers (warehouse names, with ``segment``) to load instead
             of the raw file: synthetic data for benchmarks. Metadata then says so.
+        source : str or Path, optional
+            A customer file to build from instead of ``raw_csv`` (``churn-studio ingest``);
+            its name and SHA-256 are recorded as ``raw_file`` and ``raw_sha256``.
+        extra_meta : mapping of str to str, optional
+            More build metadata (the ingest's ``source`` and ``configured_raw_sha256``).
+
+        Raises
+        ------
+        churn_core.data.loading.DataValidationError
+            If the file breaks its schema; nothing is written then.
         """
         report = progress or _quiet
+        path = Path(source) if source is not None else Path(self.raw_csv)
         if customers is None:
             report(0.05, "validating raw file")
-            customers = load_any_customers(self.raw_csv)  # extended or classic (churn_core.data.schema.SCHEMAS)
+            customers = load_any_customers(path)  # extended or classic (churn_core.data.schema.SCHEMAS)
             if self.enrich is not None:
                 report(0.3, "deriving columns")
                 customers = self.enrich(customers)
-            sha = file_sha256(self.raw_csv)
+            sha = file_sha256(path)
         else:
             sha = "synthetic"
         report(0.6, "writing customers table")
         meta = {
+            **dict(extra_meta or {}),
             "raw_sha256": sha,
-            "raw_file": self.raw_csv.name,
+            "raw_file": path.name,
             "schema_version": SCHEMA_VERSION,
             "customer_schema": str(customers.attrs.get("schema", detect_schema(customers.columns))),
             "enrich": self.enrich_name,

@@ -323,7 +323,8 @@ def build_map(
     boundaries : dict, optional
         GeoJSON of the 구 (default :func:`gu_boundaries_geojson`).
     tiles : str or None
-        Basemap tiles (the only network use; None for none).
+        Basemap tiles (the only network use; None for none), named ``labels["base_layer"]``
+        in the layer control (else ``tiles`` itself).
     origin_area : dict, optional
         GeoJSON geometry (lon/lat) of an approximate origin's area
         (:func:`churn_core.geo.precision.origin_area_geojson`), drawn dashed with the
@@ -335,7 +336,9 @@ def build_map(
     """
     labels = labels or {}
     center = origin or SEOUL_CENTER
-    m = folium.Map(location=center, zoom_start=14 if origin else 11, max_zoom=MAX_ZOOM, tiles=tiles)
+    m = folium.Map(location=center, zoom_start=14 if origin else 11, max_zoom=MAX_ZOOM, tiles=None)
+    if tiles is not None:  # named in the layer control (labels["base_layer"]), not folium's "openstreetmap"
+        folium.TileLayer(tiles, name=labels.get("base_layer", tiles), max_zoom=MAX_ZOOM).add_to(m)
     bounds = view_bounds(focus_gus, origin, origin_area, nearest)
     if bounds is not None:
         m.fit_bounds(bounds, max_zoom=16)

@@ -40,6 +40,8 @@ __getattr__, __dir__, __all__ = lazy.attach(
         ],
         "contacts": [
             "CHANNELS",
+            "CSV_COLUMNS",
+            "REQUIRED",
             "ContactImport",
             "ImportPreview",
             "apply_import",

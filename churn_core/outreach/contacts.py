@@ -68,6 +68,26 @@ YES = {"y", "yes", "true", "1", "예", "동의"}
 NO = {"n", "no", "false", "0", "", "아니오", "미동의"}
 CHANNELS = ("sms", "email")
 
+#: Columns of :attr:`ContactImport.problems`: ``reason`` is English (logs, CLI); ``code`` and
+#: ``params`` give the translated text (``contact_problem.<code>`` in the catalog,
+#: :func:`churn_core.formatting.contact_problems_table`).
+PROBLEM_COLUMNS: tuple[str, ...] = ("line", "column", "value", "reason", "code", "params")
+
+#: English reason of each contact-import problem code (``{name}``: its parameters).
+CONTACT_PROBLEMS: dict[str, str] = {
+    "unknown_customer": "no such customer in the warehouse",
+    "duplicate_customer": "customer listed more than once",
+    "bad_mobile": "not a valid Korean mobile number",
+    "bad_email": "not a valid e-mail address: {detail}",
+    "bad_flag": "expected yes/no (Y, N, true, false, 1, 0)",
+    "bad_date": "expected a date YYYY-MM-DD",
+    "future_date": "date in the future (today is {today} in Korea)",
+    "consent_without_date": "{flag} is yes but has no date (consent must be provable)",
+    "sms_without_mobile": "SMS consent without a mobile number",
+    "email_without_address": "e-mail consent without an address",
+    "bad_channel": "expected one of {allowed}",
+}
+
 
 #: Address and profile columns an import may set (the key ``customer_id`` aside).
 PROFILE_COLUMNS = ("name", "phone_e164", "email", "preferred_channel", "gu")
@@ -82,7 +102,8 @@ class ContactImport:
     contacts : pandas.DataFrame
         Valid rows, columns of :data:`churn_core.data.tables.CONTACTS` (``is_demo`` False).
     problems : pandas.DataFrame
-        ``line``, ``column``, ``value``, ``reason``; a line with any problem is refused.
+        :data:`PROBLEM_COLUMNS`: ``line``, ``column``, ``value``, ``reason`` (English), ``code``
+        (:data:`CONTACT_PROBLEMS`) and ``params`` (dict); a line with any problem is refused.
     n_rows : int
         Data rows in the file.
     events : pandas.DataFrame
@@ -124,6 +145,7 @@ def validate_contacts(
     source: str = "<upload>",
     today: dt.date | None = None,
     sheet: str | None = None,
+    saved: dict[str, str] | None = None,
 ) -> ContactImport:
     """Validate a contact file (headers of :data:`CSV_COLUMNS` or their aliases).
 
@@ -143,6 +165,9 @@ def validate_contacts(
         Today in Korea (default: now); later dates are refused.
     sheet : str, optional
         The sheet of a workbook (default: the first).
+    saved : dict of str to str, optional
+        A mapping the user confirmed (header → column; the upload's mapping step), applied after
+        exact headers and before aliases (:func:`churn_core.data.reading.match_columns`).
 
     Returns
     -------
@@ -159,7 +184,9 @@ def validate_contacts(
     """
     # CSV in any usual encoding and separator, or Excel; headers matched with their aliases (이름, 휴대폰 …)
     table = read_table(data, source, sheet)
-    match = match_columns(table.headers, list(CSV_COLUMNS), aliases=CONTACT_COLUMN_ALIASES, required=REQUIRED)
+    match = match_columns(
+        table.headers, list(CSV_COLUMNS), aliases=CONTACT_COLUMN_ALIASES, saved=saved, required=REQUIRED
+    )
     if match.missing:
         raise ValueError(f"{source}: missing columns {list(match.missing)}; expected {list(CSV_COLUMNS)}")
     raw = apply_columns(table.frame, match).fillna("")
@@ -169,55 +196,57 @@ def validate_contacts(
     problems: list[dict] = []
     day = today or dt.datetime.now(KST).date()
 
-    def problem(i: int, column: str, value: str, reason: str) -> None:
-        problems.append({"line": i + 2, "column": column, "value": value, "reason": reason})
+    def problem(i: int, column: str, value: str, code: str, **params: str) -> None:
+        reason = CONTACT_PROBLEMS[code].format(**params)  # English, for logs and the CLI
+        problems.append({"line": i + 2, "column": column, "value": value, "reason": reason, "code": code,
+                         "params": params})  # fmt: skip
 
     rows = []
     duplicated = raw["customerID"].duplicated(keep=False)
     for i, r in raw.iterrows():
         out: dict = {"customer_id": r["customerID"].strip(), "name": r["name"].strip(), "is_demo": False}
         if out["customer_id"] not in known_customers:
-            problem(i, "customerID", r["customerID"], "no such customer in the warehouse")
+            problem(i, "customerID", r["customerID"], "unknown_customer")
         if duplicated[i]:
-            problem(i, "customerID", r["customerID"], "customer listed more than once")
+            problem(i, "customerID", r["customerID"], "duplicate_customer")
         out["phone_e164"] = mobile_e164(r["mobile"]) if r["mobile"].strip() else None
         if r["mobile"].strip() and out["phone_e164"] is None:
-            problem(i, "mobile", r["mobile"], "not a valid Korean mobile number")
+            problem(i, "mobile", r["mobile"], "bad_mobile")
         out["email"] = None
         if r["email"].strip():
             try:
                 out["email"] = validate_email(r["email"].strip(), check_deliverability=False).normalized
             except EmailNotValidError as exc:
-                problem(i, "email", r["email"], f"not a valid e-mail address: {exc}")
+                problem(i, "email", r["email"], "bad_email", detail=str(exc))
         for flag in ("sms_consent", "email_consent", "night_consent", "opted_out"):
             out[flag] = _flag(r[flag])
             if out[flag] is None:
-                problem(i, flag, r[flag], "expected yes/no (Y, N, true, false, 1, 0)")
+                problem(i, flag, r[flag], "bad_flag")
         for flag, (date_col, _) in consent_lib.FLAG_EVENTS.items():
             value = r[date_col].strip()
             out[date_col] = None
             if value:
                 parsed = pd.to_datetime(value, errors="coerce", format="%Y-%m-%d")
                 if pd.isna(parsed):
-                    problem(i, date_col, value, "expected a date YYYY-MM-DD")
+                    problem(i, date_col, value, "bad_date")
                 elif parsed.date() > day:
-                    problem(i, date_col, value, f"date in the future (today is {day.isoformat()} in Korea)")
+                    problem(i, date_col, value, "future_date", today=day.isoformat())
                 else:
                     out[date_col] = parsed.date()
             elif out.get(flag):
-                problem(i, date_col, value, f"{flag} is yes but has no date (consent must be provable)")
+                problem(i, date_col, value, "consent_without_date", flag=flag)
         if out["sms_consent"] and not out["phone_e164"]:
-            problem(i, "mobile", r["mobile"], "SMS consent without a mobile number")
+            problem(i, "mobile", r["mobile"], "sms_without_mobile")
         if out["email_consent"] and not out["email"]:
-            problem(i, "email", r["email"], "e-mail consent without an address")
+            problem(i, "email", r["email"], "email_without_address")
         channel = r["preferred_channel"].strip().lower() or None
         if channel is not None and channel not in CHANNELS:
-            problem(i, "preferred_channel", r["preferred_channel"], f"expected one of {CHANNELS}")
+            problem(i, "preferred_channel", r["preferred_channel"], "bad_channel", allowed=", ".join(CHANNELS))
         out["preferred_channel"] = channel
         out["gu"] = r["gu"].strip() or None
         out["line"] = i + 2
         rows.append(out)
-    problem_df = pd.DataFrame(problems, columns=["line", "column", "value", "reason"])
+    problem_df = pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS))
     bad_lines = set(problem_df["line"])
     good = pd.DataFrame([row for row in rows if row["line"] not in bad_lines])
     if good.empty:

@@ -64,7 +64,7 @@ def test_without_a_session_nothing_sensitive_is_shown(accounts) -> None:
 
 def test_analyst_cannot_send(accounts) -> None:
     at = _sign_in(open_page("pages/outreach.py"), "lee")
-    assert any("analyst" in w.value for w in at.warning)
+    assert any(t("role.analyst", "ko") in w.value for w in at.warning)  # the role's name, translated (#16)
     assert not [b for b in at.button if b.key in ("o_plan", "o_send")]
 
 

@@ -115,7 +115,7 @@ def _held_now(at) -> int:
 def test_send_when_nothing_is_due_says_so_and_totals_cover_every_run(clock) -> None:
     at = _press_send(_plan("night16b"))
     night = _outcomes(_ledger(at, "night16b"))
-    assert at.get("progress") and night["held"] > 0
+    assert night["held"] > 0  # the page reruns after a Send (#16): its summary below, counts fresh
     assert [s.value for s in at.success][-1] == t("out.sent_summary", "ko", sent=0, recorded=night["recorded"],
                                                   failed=0, skipped=night["skipped"], held=night["held"],
                                                   unknown_outcome=0)  # fmt: skip

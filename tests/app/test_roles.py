@@ -72,7 +72,8 @@ def test_eda_table_tab_needs_a_role_and_its_download_another() -> None:
     assert [i for i in at.info if i.value == t("auth.sign_in_in_sidebar", "ko")]
     sign_in(at, role_user("marketer"))  # the sidebar form of a public page
     assert len(at.dataframe[0].value) == 1000 and not at.get("download_button")
-    assert any(c.value == t("auth.download_needs_role", "ko") for c in at.caption)
+    roles = ", ".join(t(f"role.{r}", "ko") for r in ("analyst", "staff"))  # role names translated (#16)
+    assert any(c.value == t("auth.download_needs_role", "ko", roles=roles) for c in at.caption)
     analyst = open_tab(open_page("pages/eda.py", role="analyst"), "eda_tab", "eda", "table")
     assert len(analyst.dataframe[0].value) == 1000 and len(analyst.get("download_button")) == 1
 
@@ -82,7 +83,7 @@ def test_analyst_reads_scores_but_cannot_send() -> None:
     assert not at.exception, at.exception
     assert len(at.dataframe[0].value) > 100 and len(at.get("download_button")) == 1
     at.switch_page("pages/outreach.py").run()
-    assert any("analyst" in w.value for w in at.warning)
+    assert any(t("role.analyst", "ko") in w.value for w in at.warning)  # the role's name, translated (#16)
     assert not at.dataframe and not at.metric and not [b for b in at.button if b.key in ("o_plan", "o_send")]
 
 

@@ -213,3 +213,90 @@ def test_contact_book_as_xlsx_with_korean_headers() -> None:
     assert result.problems.empty, result.problems
     assert list(result.contacts["phone_e164"]) == ["+821023456789", "+821034567890"]
     assert result.events["customer_id"].tolist() == ["7590-VHVEG"]  # the dated SMS consent (an Excel date cell)
+
+
+# -- issue #13 review gaps: a workbook's size is checked before its cells are read; saved mappings capped --
+def _workbook(rows: int, columns: int = 3, sheet: str = "customers") -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    ws.title = sheet
+    ws.append([f"c{j}" for j in range(columns)])
+    for i in range(rows):
+        ws.append([i] * columns)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_workbook_over_the_row_limit_is_refused_before_its_cells_are_read(monkeypatch) -> None:
+    from python_calamine import CalamineWorkbook
+
+    from churn_core.config import get_settings
+    from churn_core.data.uploads import UploadLimitError
+
+    data = _workbook(rows=30)
+    assert len(read_table(data, "ok.xlsx", max_rows=30).frame) == 30  # at the limit: read
+    monkeypatch.setenv("CHURN_MAX_UPLOAD_ROWS", "20")
+    get_settings.cache_clear()
+
+    def no_cells(self, name):
+        raise AssertionError("the sheet's cells were read")
+
+    try:
+        with monkeypatch.context() as mp:
+            mp.setattr(CalamineWorkbook, "get_sheet_by_name", no_cells)  # the dimension decides first
+            with pytest.raises(UploadLimitError) as refused:
+                read_table(data, "big.xlsx")  # the configured limit (Settings.max_upload_rows)
+        assert (refused.value.kind, refused.value.actual, refused.value.limit) == ("rows", 30, 20)
+    finally:
+        monkeypatch.delenv("CHURN_MAX_UPLOAD_ROWS")
+        get_settings.cache_clear()
+
+
+def test_a_workbook_without_a_dimension_is_checked_from_the_sheet_before_conversion() -> None:
+    import re
+    import zipfile
+
+    from churn_core.data.uploads import UploadLimitError
+
+    source = zipfile.ZipFile(io.BytesIO(_workbook(rows=30)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            body = source.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                body = re.sub(rb"<dimension [^>]*/>", b"", body)
+            out.writestr(item, body)
+    with pytest.raises(UploadLimitError) as refused:
+        read_table(buffer.getvalue(), "no_dimension.xlsx", max_rows=10)
+    assert refused.value.actual == 30
+
+
+def test_a_workbook_wider_than_the_column_cap_is_refused() -> None:
+    from churn_core.data.reading import MAX_EXCEL_COLUMNS
+
+    with pytest.raises(DataValidationError, match=f"{MAX_EXCEL_COLUMNS + 1:,} columns wide"):
+        read_table(_workbook(rows=1, columns=MAX_EXCEL_COLUMNS + 1), "wide.xlsx")
+
+
+def test_saved_mappings_are_capped_in_header_count_and_length(tmp_path) -> None:
+    from churn_core.data.reading import MAX_MAPPING_HEADER_CHARS, MAX_MAPPING_HEADERS
+
+    store = tmp_path / "mappings.json"
+    many = [f"h{i}" for i in range(MAX_MAPPING_HEADERS + 1)]
+    long = ["id", "x" * (MAX_MAPPING_HEADER_CHARS + 1)]
+    for headers in (many, long):
+        with pytest.raises(ValueError, match="at most"):
+            save_mapping(headers, {"id": "customerID"}, "scoring", store)
+        assert not store.exists() and saved_mapping(headers, "scoring", store) is None
+    save_mapping(many[:MAX_MAPPING_HEADERS], {"h0": "customerID"}, "scoring", store)  # at the caps: saved
+    assert saved_mapping(many[:MAX_MAPPING_HEADERS], "scoring", store) == {"h0": "customerID"}
+    from churn_core.data.reading import mapping_key
+
+    edited = json.loads(store.read_text(encoding="utf-8"))  # an entry over the caps written by hand is ignored
+    edited[mapping_key(many, "scoring")] = {"purpose": "scoring", "headers": many, "mapping": {"h0": "customerID"}}
+    store.write_text(json.dumps(edited), encoding="utf-8")
+    save_mapping(["a"], {"a": "customerID"}, "scoring", store)
+    assert mapping_key(many, "scoring") not in json.loads(store.read_text(encoding="utf-8"))
