@@ -5,7 +5,6 @@ import streamlit as st
 from churn_core import charts
 from churn_core.analytics import clv as cl
 from churn_core.analytics import offer_simulation as sim
-from churn_core.analytics import segments as sg
 from churn_core.analytics import survival
 from churn_core.formatting import fmt_number, number_table, ph_test_table, segment_name
 from churn_core.i18n import feature_label, fmt_int, fmt_pct, fmt_usd
@@ -20,7 +19,7 @@ from ui import (
     survival_results,
     tr,
 )
-from ui.data import present
+from ui.data import present, segment_traits
 from ui.widgets import percent_slider, requires_columns
 
 page_setup("nav.revenue", ":material/savings:")
@@ -87,7 +86,7 @@ if tab["campaign"].open:
         reduction = percent_slider(c3, tr("clv.churn_reduction"), OFFER.churn_reduction, 30, "cp_reduction")
 
         options = sim.audience_options(customers)  # labels of this run's language
-        traits = sg.segment_traits(customers, customers["segment"])  # the segments page's descriptive names
+        traits = segment_traits()  # the segments page's descriptive names (cached per data version)
         labels = {a: segment_name(a, traits.get(a, ()), lg) if isinstance(a, int) else tr(f"clv.audience_{a}")
                   for a in options}  # fmt: skip
         audience = st.selectbox(tr("clv.audience"), options, format_func=labels.get, key=relabel("cp_audience"))

@@ -21,6 +21,7 @@ from ui import (
     survival_results,
     tr,
 )
+from ui.data import segment_traits
 
 page_setup("nav.segments", ":material/hub:")
 lg = lang()
@@ -28,7 +29,7 @@ customers = sample_page_intro("seg.title")
 everyone, seniors_seg = segmenters()
 _, clv, _ = survival_results()
 
-traits = sg.segment_traits(customers, customers["segment"])  # descriptive names from the profiles
+traits = segment_traits()  # descriptive names from the profiles (cached per data version)
 names = {s: segment_name(s, codes, lg) for s, codes in traits.items()}
 NAMES = ("clusters", "seniors", "factors", "map")
 tab = page_tabs("seg", NAMES, "seg_tab")

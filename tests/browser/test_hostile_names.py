@@ -29,7 +29,7 @@ from churn_core.escaping import write_csv
 from churn_core.geo import locations
 from churn_core.geo.geocoding import OfflineGeocoder
 from churn_core.i18n import t
-from tests.helpers.browser import wait
+from tests.helpers.browser import OPEN_TOOLTIPS, wait
 from tests.helpers.servers import free_port, serving
 
 pytestmark = pytest.mark.browser
@@ -94,17 +94,6 @@ def _pwned(driver) -> object:
     return driver.execute_script("return window.__pwned === undefined ? null : window.__pwned")
 
 
-_OPEN_TOOLTIPS = """
-if (!window.map) return [];
-const shown = [];
-window.map.eachLayer(layer => {
-    if (layer.getTooltip && layer.getTooltip()) {
-        layer.openTooltip();
-        shown.push(layer.getTooltip().getElement().textContent.trim());
-    }
-});
-return shown;
-"""
 
 
 _AWAIT_POPUP = "window.__opened = null; window.map.once('popupopen', e => { window.__opened = e.popup; });"
@@ -122,7 +111,7 @@ return {
 def _nearest_tooltips(driver, n: int) -> list[str] | None:
     """Open every tooltip of the map; the nearest-place ones ("<name> · <km> km") once all ``n`` are drawn."""
     assert _pwned(driver) is None, f"a payload ran in the map's iframe: window.__pwned = {_pwned(driver)}"
-    shown = [text for text in driver.execute_script(_OPEN_TOOLTIPS) if text.endswith(" km")]
+    shown = [text for text in driver.execute_script(OPEN_TOOLTIPS) if text.endswith(" km")]
     return shown if len(shown) == n else None
 
 

@@ -18,7 +18,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 
 from churn_core.i18n import t
-from tests.helpers.browser import wait
+from tests.helpers.browser import OPEN_TOOLTIPS, wait
 from ui.map import GEOLOCATION_TIMEOUT_S
 
 pytestmark = pytest.mark.browser
@@ -34,16 +34,6 @@ Promise.all(arguments[0].map(u => fetch(u).then(r => r.status, () => 0))).then(d
 _IMAGES = """
 return [...document.querySelectorAll('.awesome-marker, .awesome-marker-shadow')]
     .map(e => getComputedStyle(e).backgroundImage);
-"""
-_TOOLTIPS = """
-const shown = [];
-window.map.eachLayer(layer => {
-    if (layer.getTooltip && layer.getTooltip()) {
-        layer.openTooltip();
-        shown.push(layer.getTooltip().getElement().textContent.trim());
-    }
-});
-return shown;
 """
 _VIEW = "const b = window.map.getBounds(); return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast(), window.map.getZoom()];"  # noqa: E501
 _CENTRAL_CLUSTER = """
@@ -63,6 +53,11 @@ def _open_map(driver, app_url) -> None:
     driver.switch_to.default_content()
     driver.get(f"{app_url}/map")
     wait(driver).until(ec.presence_of_element_located(MAP_FRAME))
+
+
+def _km_tooltips(driver) -> list[str] | None:
+    """Texts of the map's distance tooltips (all opened), or None while there are none yet."""
+    return [x for x in (_in_map(driver, OPEN_TOOLTIPS) or []) if x.endswith(" km")] or None
 
 
 def _in_map(driver, script: str, *args):
@@ -92,7 +87,7 @@ def test_approximate_address_map_scale_and_pin_images(driver, app_url, artifacts
     box = wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, f'input[aria-label="{label}"]'))
     box.send_keys("서울 은평구 통일로 684", Keys.ENTER)
     wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, TABLES)) == 2)
-    tooltips = wait(driver).until(lambda d: [x for x in (_in_map(d, _TOOLTIPS) or []) if x.endswith(" km")] or None)
+    tooltips = wait(driver).until(_km_tooltips)
     assert not [x for x in tooltips if "0.00 km" in x], tooltips  # places on the 구 point: a band, not zero
     assert all("–" in x for x in tooltips), tooltips
     wait(driver).until(ec.frame_to_be_available_and_switch_to_it(MAP_FRAME))
@@ -185,7 +180,7 @@ def test_browser_location_that_answers_sets_the_origin(driver, app_url) -> None:
         _open_map(driver, app_url)
         _choose_mode(driver, "browser")
         wait(driver, 45).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, TABLES)) == 2)
-        tooltips = wait(driver).until(lambda d: [x for x in (_in_map(d, _TOOLTIPS) or []) if x.endswith(" km")] or None)
+        tooltips = wait(driver).until(_km_tooltips)
         lows = [float(x.split(" · ")[-1].removeprefix("약 ").split("–")[0].removesuffix(" km")) for x in tooltips]
         assert min(lows) < 0.5, tooltips  # stores at Gwanghwamun
         assert not driver.find_elements(By.CSS_SELECTOR, ERRORS)
