@@ -94,8 +94,6 @@ def _pwned(driver) -> object:
     return driver.execute_script("return window.__pwned === undefined ? null : window.__pwned")
 
 
-
-
 _AWAIT_POPUP = "window.__opened = null; window.map.once('popupopen', e => { window.__opened = e.popup; });"
 _POPUP = """
 if (!window.__opened) return null;
