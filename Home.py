@@ -5,18 +5,21 @@ Run with ``streamlit run Home.py``. Pages live in ``pages/`` and call into ``chu
 
 import streamlit as st
 
-from churn_core import charts
 from churn_core.analytics import eda
 from churn_core.formatting import to_kst
 from churn_core.i18n import fmt_int, fmt_pct, fmt_usd
+from churn_core.logs import setup_logging
 from ui import PAGES, lang, page_setup, query, tr, warehouse
+from ui.health import home_alert
 from ui.widgets import requires_columns, schema_note
 
+setup_logging("app")  # once per process (later runs: no-op): JSON lines to stderr and data/logs/app.log
 page_setup("nav.home", ":material/home:")
 
 st.title(tr("app.title"))
 st.info(tr("app.data_note"), icon=":material/info:")
 schema_note()
+home_alert()  # model health: a breach for the latest snapshot (issue #14)
 st.markdown(tr("home.intro"))
 
 everyone = eda.EdaFilters()
@@ -48,6 +51,8 @@ st.caption(
 )
 
 if requires_columns("age_group"):  # a classic Kaggle file has no Age
+    from churn_core import charts  # Plotly Express only when a chart is drawn (cold start, issue #17)
+
     by_age = query("churn_by_category", everyone, features=("age_group",))
     st.plotly_chart(charts.churn_rate_bars(by_age, "age_group", lang()), width="stretch")
 

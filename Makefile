@@ -37,6 +37,7 @@ setup: $(STAMP) $(ASSETS) ## Create .venv (pip, from requirements.lock) and inst
 run: setup ## Build the warehouse, train the model if models/ has none, print how to sign in, serve app + API on 127.0.0.1:8501
 	$(BIN)/churn-studio warehouse build
 	$(BIN)/churn-studio train --only-if-missing --no-evaluate --no-grid
+	$(BIN)/churn-studio model compile
 	$(BIN)/churn-studio demo-accounts
 	$(BIN)/streamlit run app.py
 
@@ -77,3 +78,4 @@ bench: setup ## Run the app, map and warehouse benchmarks into benchmarks/result
 	$(BIN)/python benchmarks/bench_app.py
 	$(BIN)/python benchmarks/bench_map.py
 	$(BIN)/python benchmarks/bench_warehouse.py
+	$(BIN)/python benchmarks/bench_scoring.py

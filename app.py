@@ -12,5 +12,7 @@ from starlette.routing import Mount
 
 from api.main import create_app
 from churn_core.config import get_settings
+from churn_core.logs import setup_logging
 
+setup_logging("app", get_settings())  # the pages' and the mounted API's lines: JSON, data/logs/app.log
 app = st.App("Home.py", routes=[Mount("/api", app=create_app(get_settings(), in_app_process=True))])

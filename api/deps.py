@@ -1,8 +1,11 @@
 """Dependencies of the API routes: the settings, the warehouse, the serving model and the API key.
 
-The model the prediction routes use comes from one function, :func:`load_model` (today the
-trained model of ``models/``; a model registry's champion later replaces its body only). It is
-loaded once per process on first use (or at start-up, standalone) and kept in ``app.state``.
+The model the prediction routes use comes from one function, :func:`load_model`: the model
+registry's champion (:mod:`churn_core.prediction.registry`; on first use the shipped model of
+``models/`` is registered and becomes champion). It is loaded once per process on first use (or at
+start-up, standalone) and kept in ``app.state``. Every request checks the champion pointer
+(``champion.json``) with one ``stat``: after ``churn-studio model promote`` / ``rollback`` /
+``retrain`` the next request loads the new champion (one load at a time) and answers with its version.
 
 :func:`require_api_key` checks the ``X-API-Key`` header against the settings' digests
 (:mod:`api.keys`; 401 when missing, unknown or revoked) and then the key's rate limit (``limits``
@@ -21,6 +24,8 @@ first query does, inside the route, where a failure becomes a 503.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
 import threading
 import time
@@ -33,7 +38,6 @@ from fastapi.security import APIKeyHeader
 
 from api.keys import match_api_key
 from churn_core.config import Settings
-from churn_core.data.loading import file_sha256
 from churn_core.data.warehouse import Warehouse, open_warehouse
 
 
@@ -68,11 +72,15 @@ class ServingModel:
     bundle : churn_core.prediction.training.Bundle
         Model, explainer background and model card.
     ref : dict of str
-        ``name``, ``schema``, ``version`` (training time stamp) and ``sha256`` of the model file.
+        ``name``, ``schema``, ``version`` (the registry version, ``YYYYMMDD-<8 hex>``) and ``sha256``
+        of the model file.
+    stamp : tuple or None
+        :func:`churn_core.prediction.registry.champion_stamp` of the pointer the model was loaded from.
     """
 
     bundle: Any
     ref: dict[str, str]
+    stamp: tuple | None = None
     _explainer: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -94,14 +102,14 @@ class ServingModel:
 def load_model(settings: Settings, schema: str = "extended") -> ServingModel:
     """Load the model that serves predictions: the one place that decides which model it is.
 
-    Today the trained model for ``schema`` in ``settings.models_dir``, with the manifest and
-    trusted-type checks of :func:`churn_core.prediction.training.load_schema_bundle`. A model
-    registry's champion replaces this body (the routes and tests stay as they are).
+    The registry's champion for ``schema`` (:func:`churn_core.prediction.registry.load_champion`:
+    the manifest and trusted-type checks of every load, and the shipped model of
+    ``settings.models_dir`` registered as champion on first use).
 
     Parameters
     ----------
     settings : Settings
-        ``models_dir`` is read.
+        ``registry_dir`` and ``models_dir`` are read.
     schema : {"extended", "classic"}
         Schema of the customers the model scores.
 
@@ -112,37 +120,67 @@ def load_model(settings: Settings, schema: str = "extended") -> ServingModel:
     Raises
     ------
     FileNotFoundError, ModelFileError, ValueError
-        As :func:`~churn_core.prediction.training.load_schema_bundle` (no model, changed file,
-        untrusted type, wrong schema).
+        As :func:`~churn_core.prediction.registry.load_champion` (no model, changed file,
+        untrusted type, wrong schema, unreadable champion pointer).
     """
-    from churn_core.prediction.training import MODEL_FILE, bundle_dir, load_schema_bundle, model_label
+    from churn_core.prediction.registry import champion_stamp, load_champion
+    from churn_core.prediction.training import model_label
 
-    bundle = load_schema_bundle(schema, settings.models_dir)
+    stamp = champion_stamp(settings, schema)
+    bundle, version = load_champion(settings, schema)
+    if stamp is None:  # the pointer was written by this first load (seeding)
+        stamp = champion_stamp(settings, schema)
     bundle.model.set_inference_threads(1)  # requests run in parallel threads; one row gains nothing from more
-    ref = {**model_label(bundle.card), "sha256": file_sha256(bundle_dir(settings.models_dir, schema) / MODEL_FILE)}
-    return ServingModel(bundle, ref)
+    ref = {**model_label(bundle.card), "version": version, "sha256": _model_sha256(settings, schema, version)}
+    return ServingModel(bundle, ref, stamp)
+
+
+def _model_sha256(settings: Settings, schema: str, version: str) -> str:
+    from churn_core.prediction.registry import VERSION_FILE, schema_dir
+
+    info = json.loads((schema_dir(settings, schema) / version / VERSION_FILE).read_text(encoding="utf-8"))
+    return str(info["model_sha256"])  # checked against the manifest by load_champion
+
+
+def _stale(model: ServingModel | None, settings: Settings) -> bool:
+    """True when no model is loaded or the champion pointer changed since it was loaded (one ``stat``)."""
+    if model is None:
+        return True
+    from churn_core.prediction.registry import champion_stamp
+
+    return champion_stamp(settings, model.ref.get("schema", "extended")) != model.stamp
 
 
 def serving_model(app) -> ServingModel:
-    """The app's serving model, loaded by :func:`load_model` on first use (one load at a time).
+    """The app's serving model: the champion, loaded by :func:`load_model` on first use and again
+    whenever the champion pointer changes (one load at a time).
 
     Raises
     ------
     HTTPException
         503 naming why no model could be loaded (the next request tries again).
     """
+    settings = app.state.settings
     model = getattr(app.state, "model", None)
-    if model is not None:
+    if not _stale(model, settings):
         return model
     with app.state.model_lock:
-        if app.state.model is None:
+        if _stale(app.state.model, settings):
             try:
-                app.state.model = load_model(app.state.settings)
+                app.state.model = load_model(settings)
                 app.state.model_error = None
             except (OSError, ValueError, TypeError) as exc:  # missing, changed or untrusted artifacts
-                app.state.model_error = str(exc)
+                app.state.model, app.state.model_error = None, str(exc)
                 raise HTTPException(503, f"no model can be loaded: {exc}", headers={"Retry-After": "60"}) from exc
     return app.state.model
+
+
+def refresh_if_promoted(app) -> None:
+    """Reload the serving model if one is loaded and the champion changed since (``/health``); never raises."""
+    model = getattr(app.state, "model", None)
+    if model is not None and _stale(model, app.state.settings):
+        with contextlib.suppress(HTTPException):  # the reason is kept in app.state.model_error
+            serving_model(app)
 
 
 def get_model(request: Request) -> ServingModel:

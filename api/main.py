@@ -7,7 +7,12 @@ What every response gets, whatever the route:
 * security headers: a content security policy that allows no script, no framing
   (clickjacking) and forms posting only to this origin; ``Referrer-Policy: no-referrer``
   (an opt-out link's token never leaks to another site); ``Cache-Control: no-store``;
-* uvicorn's access log shows ``token=[redacted]`` instead of a token.
+* uvicorn's access log shows ``token=[redacted]`` instead of a token;
+* every log line of a request carries its ``run_id`` (a request id), ``route`` and the serving
+  ``model_version`` (:func:`churn_core.logs.log_context`); an unexpected error is logged with them
+  (``logger.exception``) and answered ``500 {"detail": "internal server error", "run_id": …}``.
+  ``python -m api`` and ``churn-studio api`` log JSON lines to stderr and ``data/logs/api.log``
+  (:func:`churn_core.logs.setup_logging`), uvicorn's lines included (:func:`churn_core.logs.uvicorn_log_config`).
 
 No interactive documentation (``/docs`` would load Swagger UI from a CDN; nothing here is
 for browsing); the OpenAPI document is served at ``/openapi.json``. ``GET /healthz`` answers
@@ -33,6 +38,7 @@ from api.deps import KeyRateLimiter, serving_model
 from api.routes import health, model, optout, predict
 from churn_core.config import Settings, get_settings
 from churn_core.data.warehouse import open_warehouse
+from churn_core.logs import log_context, new_run_id, redact
 from churn_core.outreach import unsubscribe
 from churn_core.studio import shared_warehouse
 
@@ -47,6 +53,7 @@ SECURITY_HEADERS = {
     "cache-control": "no-store",
 }
 _TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"]+")
+_log = logging.getLogger(__name__)
 
 
 class _BodyTooLarge(Exception):
@@ -95,12 +102,58 @@ class LimitAndHeaders:
 
 
 class RedactTokens(logging.Filter):
-    """Replaces the value of every ``token=`` in uvicorn's access-log lines with ``[redacted]``."""
+    """Redacts uvicorn's access-log arguments: every ``token=`` value, keys, e-mail addresses, phones.
+
+    Kept on the ``uvicorn.access`` logger itself, so that the lines are redacted even where
+    :func:`churn_core.logs.setup_logging` was not called (uvicorn's own handlers, tests).
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(_TOKEN_IN_URL.sub(r"\1[redacted]", a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(redact(_TOKEN_IN_URL.sub(r"\1[redacted]", a)) if isinstance(a, str) else a
+                                for a in record.args)  # fmt: skip
         return True
+
+
+def _model_version(scope) -> str | None:
+    """The version of the model the app serves now (None before the first load)."""
+    model = getattr(getattr(scope.get("app"), "state", None), "model", None)
+    return (getattr(model, "ref", None) or {}).get("version")
+
+
+class RequestContext:
+    """ASGI middleware: a request's log lines carry ``run_id``, ``route`` and ``model_version``; errors → 500.
+
+    An exception no route handled is logged once, with its traceback (redacted) and that
+    context, and answered ``500 {"detail": "internal server error", "run_id": …}`` (the id to
+    find the line); the server keeps serving.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        run_id, started = new_run_id(), False
+
+        async def tracking_send(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        with log_context(run_id=run_id, route=scope["path"], model_version=_model_version(scope)):
+            try:
+                await self.app(scope, receive, tracking_send)
+            except Exception:
+                route = getattr(scope.get("route"), "path", None) or scope["path"]  # the template, not the values
+                _log.exception("unhandled error in %s %s", scope["method"], route,
+                               extra={"route": route, "model_version": _model_version(scope)})  # fmt: skip
+                if started:  # nothing can be answered any more
+                    raise
+                body = {"detail": "internal server error", "run_id": run_id}
+                await JSONResponse(body, status_code=500)(scope, receive, send)
 
 
 def _json_safe(value):
@@ -156,7 +209,7 @@ def create_app(settings: Settings | None = None, in_app_process: bool = False) -
             try:
                 serving_model(app)
             except Exception:  # kept in app.state.model_error, answered as 503
-                logging.getLogger(__name__).exception("no model loaded at start-up")
+                _log.exception("no model loaded at start-up")
         yield
 
     app = FastAPI(
@@ -182,6 +235,7 @@ def create_app(settings: Settings | None = None, in_app_process: bool = False) -
         return spec
 
     app.openapi = openapi
+    app.add_middleware(RequestContext)  # inside LimitAndHeaders: a 500 gets the security headers too
     app.add_middleware(
         LimitAndHeaders, max_bytes=MAX_BODY_BYTES, larger={"/v1/predict/batch": settings.api_max_body_bytes}
     )

@@ -98,7 +98,7 @@ class Action(BaseModel):
 
 
 class ModelRef(BaseModel):
-    """Which model scored: name, schema, version (training time, UTC) and SHA-256 of its file."""
+    """Which model scored: name, schema, registry version (``YYYYMMDD-<8 hex>``) and SHA-256 of its file."""
 
     model_config = ConfigDict(populate_by_name=True)
     name: str

@@ -11,11 +11,12 @@ Subpackages, one per concern:
 Cross-cutting modules: :mod:`churn_core.config` (settings and paths), :mod:`churn_core.i18n`
 (the message catalog), :mod:`churn_core.charts` (every figure the app shows),
 :mod:`churn_core.auth` (staff accounts and roles), :mod:`churn_core.escaping` (values from data
-or users escaped for HTML, JavaScript and CSV), :mod:`churn_core.studio` (how the parts are put
+or users escaped for HTML, JavaScript and CSV), :mod:`churn_core.logs` (one JSON, redacted log
+setup for the app, the API and the commands), :mod:`churn_core.studio` (how the parts are put
 together) and :mod:`churn_core.cli` (the ``churn-studio`` command).
 """
 
 __all__ = [
     "analytics", "auth", "charts", "cli", "config", "data", "escaping",
-    "geo", "i18n", "outreach", "prediction", "studio",
+    "geo", "i18n", "logs", "outreach", "prediction", "studio",
 ]  # fmt: skip

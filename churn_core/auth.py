@@ -48,9 +48,9 @@ log = logging.getLogger("churn_core.auth")
 #: What each role may do. ``read``: aggregate pages; ``read_customers``: customer rows on
 #: screen (scores, at-risk lists, CLV, segment members); ``download_customers``: CSV
 #: downloads of customer rows; ``map``: the store map when it is not public; ``send``:
-#: the outreach page (contacts, campaigns, sending).
+#: the outreach page (contacts, campaigns, sending); ``health``: the model health page (analysts only).
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "analyst": frozenset({"read", "read_customers", "download_customers"}),
+    "analyst": frozenset({"read", "read_customers", "download_customers", "health"}),
     "marketer": frozenset({"read", "read_customers", "map"}),
     "staff": frozenset({"read", "read_customers", "download_customers", "map", "send"}),
 }
@@ -66,6 +66,7 @@ PAGE_PERMISSIONS: dict[str, str] = {
     "revenue": "read_customers",
     "segments": "read_customers",
     "outreach": "send",
+    "health": "health",
 }
 
 #: Pages that show only aggregates or non-personal data, so they may be made public.

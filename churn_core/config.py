@@ -8,6 +8,7 @@ git-ignored ``.env`` file in the project root (pydantic-settings).
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -162,15 +163,64 @@ class Settings(BaseSettings):
     max_upload_rows : int
         Most data rows in one uploaded file (files to score, contact books); a larger
         file is refused with both numbers, nothing is read further.
+    base_snapshot_date : datetime.date
+        Date of the first customer snapshot: the configured ``raw_customers_csv`` (default
+        2019-09-30, nominal: the end of the IBM sample's Q3; see :mod:`churn_core.data.snapshots`).
+    snapshots_dir : Path
+        Folder of the synthetic snapshot files written by ``churn-studio snapshot synthesize``.
+    build_steps : bool
+        Run the studio's after-build steps on every build and ingest (EDA aggregate tables,
+        precomputed survival / CLV / segments: :data:`churn_core.studio.STUDIO_AFTER_BUILD`).
+        False builds faster; the EDA then runs plain SQL and the revenue and segments pages
+        fit their models on first load and say so (tests use this for warehouses that do not
+        test those steps).
     offer_cost_usd, offer_success_rate, customer_value_months : float
         Default economics of a retention offer (USD per contact; share of would-be
         churners kept; months of monthly charges a kept customer is worth). They set the
         operating threshold (see :mod:`churn_core.prediction.business`); pages let users change them.
+    psi_warn, psi_alert : float
+        Population stability index of a feature (or of the scores) from which the model health page
+        warns (0.1) and alerts (0.2), after Siddiqi (2006); see :mod:`churn_core.monitoring.drift`.
+    auc_drop_alert : float
+        Alert when a snapshot's realised ROC-AUC is this much below the model card's cross-validated mean.
+    calibration_alert : float
+        Alert when a snapshot's expected calibration error (10 equal-width bins) exceeds this.
+    min_outcome_events : int
+        Fewer churners than this among a snapshot's outcomes: realised metrics are shown as too few to tell.
+    bootstrap_resamples : int
+        Resamples of the paired bootstrap behind every confidence interval of realised metrics.
+    api_log_flush_rows, api_log_flush_seconds : int, float
+        The API logs its scoring runs in batches: a buffer is written to ``scoring_runs`` when it holds
+        this many customers or is this old (and when the API stops).
+    log_dir : Path
+        Where the app, the API and the commands write their JSON log lines
+        (``<log_dir>/<component>.log``, rotated; :mod:`churn_core.logs`). Git-ignored.
+    log_level : {"DEBUG", "INFO", "WARNING", "ERROR"}
+        Lowest level written (to stderr and to the file).
+    log_max_bytes, log_backup_count : int
+        A log file is rotated when it would pass this size (bytes); this many old files are kept.
+    registry_dir : Path
+        The model registry (:mod:`churn_core.prediction.registry`): one folder per schema with a
+        folder per model version (a full, hash-checked bundle), the ``champion.json`` pointer and the
+        ``history.jsonl`` of decisions. Seeded from ``models_dir`` on first use. Git-ignored.
+    retrain_metric : {"roc_auc", "pr_auc"}
+        Metric on the held-out snapshot that decides ``churn-studio retrain``.
+    retrain_margin : float
+        The challenger must beat the champion on ``retrain_metric`` by at least this much to be promoted.
+    retrain_max_brier_increase : float
+        ...and its Brier score (calibration) may be at most this much worse than the champion's.
+    retrain_trials : int
+        Optuna trials per tuned member when ``churn-studio retrain`` fits a challenger (no nested CV).
     """
 
     model_config = SettingsConfigDict(env_prefix="CHURN_", env_file=PROJECT_ROOT / ".env", extra="ignore")
 
     raw_customers_csv: Path = RAW_CUSTOMERS_CSV
+    #: Date of the first customer snapshot, the configured file (nominal: the IBM sample's Q3 end).
+    base_snapshot_date: date = date(2019, 9, 30)
+    #: Where ``churn-studio snapshot synthesize`` writes its CSV files (git-ignored).
+    snapshots_dir: Path = DATA_DIR / "snapshots"
+    build_steps: bool = True
     warehouse_backend: Backend = "duckdb"
     warehouse_path: Path = DATA_DIR / "warehouse.duckdb"
     duckdb_memory_limit: str = "1GB"
@@ -267,6 +317,26 @@ class Settings(BaseSettings):
     offer_cost_usd: float = Field(default=50.0, ge=0)
     offer_success_rate: float = Field(default=0.3, gt=0, le=1)
     customer_value_months: float = Field(default=12.0, gt=0)
+    # logs (issue #14, churn_core.logs): JSON lines to stderr and <log_dir>/<component>.log
+    log_dir: Path = DATA_DIR / "logs"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_max_bytes: int = Field(default=10_485_760, ge=1_024)
+    log_backup_count: int = Field(default=5, ge=0)
+    # model health (issue #14, churn_core.monitoring): drift and realised-performance thresholds
+    psi_warn: float = Field(default=0.1, gt=0)
+    psi_alert: float = Field(default=0.2, gt=0)
+    auc_drop_alert: float = Field(default=0.05, gt=0, lt=1)
+    calibration_alert: float = Field(default=0.05, gt=0, lt=1)
+    min_outcome_events: int = Field(default=30, gt=0)
+    bootstrap_resamples: int = Field(default=500, ge=50, le=10_000)
+    api_log_flush_rows: int = Field(default=500, gt=0)
+    api_log_flush_seconds: float = Field(default=30.0, gt=0)
+    # model registry and safe retraining (issue #14, churn_core.prediction.registry / retraining)
+    registry_dir: Path = DATA_DIR / "registry"
+    retrain_metric: Literal["roc_auc", "pr_auc"] = "roc_auc"
+    retrain_margin: float = Field(default=0.005, ge=0, lt=1)
+    retrain_max_brier_increase: float = Field(default=0.0, ge=0, lt=1)
+    retrain_trials: int = Field(default=5, ge=0, le=200)
 
 
 @lru_cache(maxsize=1)

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import threading
 
+from churn_core.analytics.eda_cube import build_eda_cube
+from churn_core.analytics.precomputed import precompute as precompute_analytics
 from churn_core.analytics.segments import add_segments
-from churn_core.config import Settings
+from churn_core.config import Settings, get_settings
 from churn_core.data.warehouse import Warehouse, open_warehouse
 
 #: What the build adds to validated customers before writing them (k-means ``segment``).
 STUDIO_ENRICH = add_segments
+#: Steps run after every build or ingest, once ``customers`` is written (aggregate tables,
+#: precomputed survival / CLV / segment tables): each ``step(wh, progress)``.
+#: ``CHURN_BUILD_STEPS=false`` leaves them out (pages then compute on first load and say so).
+STUDIO_AFTER_BUILD: tuple = (
+    build_eda_cube,  # EDA aggregate tables (churn_core.analytics.eda_cube)
+    precompute_analytics,  # survival, CLV, segments, factor loadings for the pages (churn_core.analytics.precomputed)
+)
 
 
 def open_studio_warehouse(settings: Settings | None = None) -> Warehouse:
@@ -25,7 +34,10 @@ def open_studio_warehouse(settings: Settings | None = None) -> Warehouse:
     ValueError
         If BigQuery is selected without a project.
     """
-    return open_warehouse(settings, enrich=STUDIO_ENRICH)
+    s = settings or get_settings()
+    wh = open_warehouse(s, enrich=STUDIO_ENRICH)
+    wh.after_build = STUDIO_AFTER_BUILD if s.build_steps else ()
+    return wh
 
 
 _SHARED: dict[str, Warehouse] = {}

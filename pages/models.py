@@ -10,13 +10,22 @@ from churn_core.prediction.evaluation import card_metric
 from churn_core.prediction.model_selection import leaderboard_display
 from churn_core.prediction.training import LEADERBOARD_FILE, OOF_FILE, model_label
 from ui import economics_sidebar, explainer, lang, model_bundle, model_table, page_setup, page_tabs, tr
-from ui.model_card import show_model_card
+from ui.data import data_schema
+from ui.model_card import (
+    evaluation_text,
+    is_held_out,
+    show_model_card,
+    show_registry,
+    show_sequence_note,
+    show_serving_model,
+)
 
 page_setup("nav.models", ":material/model_training:")
 lg = lang()
 st.title(tr("model.title"))
-bundle = model_bundle()
+bundle = model_bundle()  # the registry's champion
 card = bundle.card
+show_serving_model()
 economics = economics_sidebar()
 oof = model_table(OOF_FILE)
 board = model_table(LEADERBOARD_FILE)
@@ -30,16 +39,19 @@ if ev:
     for col, metric in zip(cols, ("roc_auc", "pr_auc", "top_decile_lift", "brier"), strict=True):
         m = own["all"][metric]
         col.metric(tr(f"metric.{metric}"), f"{m['mean']:.3f} ± {m['std']:.3f}")
-    senior, method = f"{own['seniors']['roc_auc']['mean']:.3f}", method_text(ev, lg)
-    if schema == "extended":
+    senior, method = f"{own.get('seniors', own['all'])['roc_auc']['mean']:.3f}", method_text(ev, lg)
+    if is_held_out(ev):  # a retraining challenger: the held-out snapshot, not cross-validation
+        st.caption(evaluation_text(ev, lg))
+    elif schema == "extended":
         classic = f"{ev['classic_features']['all']['roc_auc']['mean']:.3f}"
         st.caption(tr("model.summary_caption", senior=senior, classic=classic, method=method))
     else:
         st.caption(tr("model.summary_caption_classic", senior=senior, method=method))
 else:
     st.warning(tr("model.no_evaluation"))
+show_sequence_note()  # why no LSTM on monthly histories (issue #14)
 
-NAMES = ("leaderboard", "curves", "profit", "importance", "card")
+NAMES = ("leaderboard", "curves", "profit", "importance", "registry", "card")
 tab = page_tabs("model", NAMES, "model_tab")
 
 if tab["leaderboard"].open:
@@ -71,7 +83,9 @@ if tab["curves"].open:
             c3, c4 = st.columns(2)
             c3.plotly_chart(charts.reliability_figure(evaluation.reliability(y, p), brier, lg), width="stretch")
             c4.plotly_chart(charts.gain_figure(evaluation.cumulative_gain(y, p), lg), width="stretch")
-            st.caption(tr("model.curves_caption"))
+            held_out = is_held_out(ev)
+            st.caption(tr("registry.held_out_curves", date=ev.get("held_out_snapshot")) if held_out
+                       else tr("model.curves_caption"))  # fmt: skip
 
 if tab["profit"].open:
     with tab["profit"]:
@@ -98,6 +112,10 @@ if tab["importance"].open:
         importance = explainer().global_importance(bundle.background)
         st.plotly_chart(charts.importance_figure(importance, lg), width="stretch")
         st.caption(tr("model.importance_caption"))
+
+if tab["registry"].open:
+    with tab["registry"]:
+        show_registry(data_schema())
 
 if tab["card"].open:
     with tab["card"]:

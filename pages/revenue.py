@@ -19,7 +19,7 @@ from ui import (
     survival_results,
     tr,
 )
-from ui.data import present, segment_traits
+from ui.data import kaplan_meier, present, segment_traits
 from ui.widgets import percent_slider, requires_columns
 
 page_setup("nav.revenue", ":material/savings:")
@@ -39,7 +39,7 @@ if tab["survival"].open:
             tr("clv.group"), present(survival.KM_GROUPS), format_func=lambda f: feature_label(f, lg),
             key=relabel("clv_group"),
         )  # fmt: skip
-        curves, p = survival.kaplan_meier(customers, group)
+        curves, p = kaplan_meier(group)  # stored by the build (no fit on the page)
         st.plotly_chart(charts.km_figure(curves, group, p, lg), width="stretch")
         c1, c2 = st.columns(2)
         c1.metric(tr("clv.c_index_cox"), f"{ev['cox_c_index']:.3f}")

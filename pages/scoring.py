@@ -29,6 +29,7 @@ from ui import (
     relabel,
     tr,
 )
+from ui.model_card import show_serving_model
 from ui.tables import derived_note, show_scores
 from ui.uploads import UPLOAD_TYPES, batch_scoring
 from ui.widgets import upload_help
@@ -37,7 +38,8 @@ page_setup("nav.scoring", ":material/person_search:")
 lg = lang()
 st.title(tr("score.title"))
 st.info(tr("app.data_note"), icon=":material/info:")
-model = model_bundle().model
+model = model_bundle().model  # the registry's champion
+show_serving_model()  # its version: after a promotion, the next rerun scores with the new champion
 economics = economics_sidebar()
 
 NAMES = ("single", "batch", "seniors")

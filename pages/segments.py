@@ -21,7 +21,7 @@ from ui import (
     survival_results,
     tr,
 )
-from ui.data import segment_traits
+from ui.data import segment_projection, segment_traits
 
 page_setup("nav.segments", ":material/hub:")
 lg = lang()
@@ -84,6 +84,6 @@ if tab["map"].open:
     with tab["map"]:
         by = {c: tr(f"seg.by_{c}") for c in ("segment", "churned")}  # labels of this run's language
         color = st.radio(tr("seg.color_by"), list(by), format_func=by.get, horizontal=True, key=relabel("seg_color"))
-        proj = sg.projection_sample(customers, customers["segment"])
+        proj = segment_projection()  # stored by the build (no PCA fit on the page)
         legend = {str(s): name for s, name in names.items()}
         st.plotly_chart(charts.projection_figure(proj, color, lg, legend), width="stretch")

@@ -27,10 +27,22 @@ from tests.helpers.warehouses import new_bigquery_warehouse
 BACKENDS = ("duckdb", "bigquery")
 
 
+@pytest.fixture(autouse=True)
+def fresh_log_context() -> Iterator[None]:
+    """Each test starts with no log context (a command run in-process binds its run id for the process)."""
+    from churn_core.logs import log_context
+
+    with log_context(run_id=None, model_version=None):
+        yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_warehouse_path(tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb")
     os.environ["CHURN_WAREHOUSE_PATH"] = path
+    # the model registry too (issue #14): seeded from models/ on first use, never the developer's data/registry
+    os.environ["CHURN_REGISTRY_DIR"] = str(tmp_path_factory.mktemp("registry"))
+    os.environ["CHURN_LOG_DIR"] = str(tmp_path_factory.mktemp("logs"))  # JSON logs (issue #14), never data/logs
     get_settings.cache_clear()
     return path
 
@@ -73,6 +85,14 @@ def bigquery_warehouse(bq_endpoint) -> BigQueryWarehouse:
 def warehouse(request) -> Warehouse:
     """The built warehouse on each backend in turn (DuckDB, then the BigQuery emulator)."""
     return request.getfixturevalue(f"{request.param}_warehouse")
+
+
+@pytest.fixture(scope="session")
+def compiled_bundle(tmp_path_factory):
+    """A copy of the shipped extended bundle with its compiled form (``compiled/``), built once per session."""
+    from tests.helpers.compiled import compiled_bundle_copy
+
+    return compiled_bundle_copy(tmp_path_factory.mktemp("compiled") / "bundle")
 
 
 @pytest.fixture(scope="session")

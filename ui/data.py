@@ -2,17 +2,20 @@
 
 One cache helper, :func:`cached`, runs any :mod:`churn_core` function and keeps its
 result per arguments, per **data version** (the raw file and the warehouse settings)
-and per **model version** (the SHA-256 of the model file), so that a rebuilt warehouse
-or a retrained model is never served from an old entry. Functions whose first parameter
+and per **model version** (the SHA-256 of the registry champion's model file, re-read from the
+champion pointer on every call), so that a rebuilt warehouse, a retrained or a newly promoted model
+is never served from an old entry. Functions whose first parameter
 is ``wh`` get the warehouse passed in. Results that are DataFrames or plain values are
 kept with ``st.cache_data``; fitted models and explainers with ``st.cache_resource``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import importlib
 import inspect
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +35,15 @@ from ui.navigation import tr
 
 # -- versions and the one cache helper -------------------------------------------------------
 def data_version() -> str:
-    """Version of the data: the warehouse settings and the raw file's modification time and size."""
+    """Version of the data: the warehouse settings, the raw file's modification time and size, and the
+    snapshot shown (the sidebar's "as of" date and that snapshot's SHA-256; issue #14)."""
+    day = selected_as_of()
+    sha = snapshot_row(day).get("raw_sha256", "") if day is not None else ""
+    return f"{_base_data_version()}:{day.isoformat() if day else 'latest'}:{str(sha)[:16]}"
+
+
+def _base_data_version() -> str:
+    """Version of the warehouse itself: its settings and the raw file's modification time and size."""
     settings = get_settings()
     stat = settings.raw_customers_csv.stat()
     fields = ("warehouse_backend", "warehouse_path", "bigquery_project", "bigquery_dataset")
@@ -45,15 +56,43 @@ def _file_sha256(path: str, mtime_ns: int, size: int) -> str:
     return file_sha256(path)
 
 
-def model_path(schema: str | None = None) -> Path:
-    """The model file for ``schema`` (default: the warehouse's, :func:`data_schema`) under ``models_dir``."""
-    from churn_core.prediction.training import MODEL_FILE, bundle_dir
+def model_dir(schema: str | None = None) -> Path:
+    """The champion's folder in the model registry for ``schema`` (default: the warehouse's, :func:`data_schema`).
 
-    return bundle_dir(get_settings().models_dir, schema or data_schema()) / MODEL_FILE
+    Read from the registry's champion pointer on every call (one ``stat`` while it is unchanged), so a
+    promotion reaches every page at its next rerun. When no champion can be made (the shipped model in
+    ``models_dir`` is missing or refused), the shipped folder: :func:`model_bundle` then says why.
+    """
+    from churn_core.prediction.registry import champion_dir
+    from churn_core.prediction.training import ModelFileError, bundle_dir
+
+    settings, schema = get_settings(), schema or data_schema()
+    try:
+        return champion_dir(settings, schema)
+    except (FileNotFoundError, ModelFileError):
+        return bundle_dir(settings.models_dir, schema)
+
+
+def model_path(schema: str | None = None) -> Path:
+    """The champion's model file for ``schema`` (default: the warehouse's), see :func:`model_dir`."""
+    from churn_core.prediction.training import MODEL_FILE
+
+    return model_dir(schema) / MODEL_FILE
+
+
+def model_info(schema: str | None = None) -> dict:
+    """The champion's ``version.json`` (version, trained, trained_on, metrics …); {} when there is no champion."""
+    from churn_core.prediction.registry import VERSION_FILE
+
+    path = model_dir(schema) / VERSION_FILE
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def model_version(schema: str | None = None) -> str:
-    """SHA-256 of the model file for ``schema`` (default: the warehouse's; ``"none"`` when there is no model)."""
+    """SHA-256 of the champion's model file for ``schema`` (default: the warehouse's; ``"none"`` when there is no
+    model): the model part of every cache key, so a promotion gets new cache entries."""
     path = model_path(schema) if schema else model_path()
     if not path.exists():
         return "none"
@@ -123,13 +162,23 @@ def _warehouse(settings_json: str, version: str) -> Warehouse:
 
 
 def warehouse() -> Warehouse:
-    """Return the shared warehouse (DuckDB or BigQuery, by settings), built on first use.
+    """Return the shared warehouse (DuckDB or BigQuery, by settings), built on first use, as of the
+    snapshot chosen in the sidebar (:meth:`churn_core.data.warehouse.Warehouse.at`; the latest by default).
 
     A raw file that fails validation stops the page with the list of problems.
     """
+    base = _base_warehouse()
+    day = selected_as_of()
+    if day is None:
+        return base
+    return _snapshot_view(base, day, str(snapshot_row(day)["table_name"]))
+
+
+def _base_warehouse() -> Warehouse:
+    """The shared warehouse itself (``customers`` = the latest snapshot), built on first use."""
     try:
         with st.spinner(tr("app.building_warehouse")):
-            return _warehouse(get_settings().model_dump_json(), data_version())
+            return _warehouse(get_settings().model_dump_json(), _base_data_version())
     except DataValidationError as exc:
         from ui.tables import show_problems  # ui.tables uses ui.widgets, which uses this module
 
@@ -137,6 +186,64 @@ def warehouse() -> Warehouse:
         show_problems(exc.problems)  # translated reasons, CSV lines
         st.stop()
         raise  # unreachable: st.stop() raises
+
+
+# -- customer snapshots: the sidebar's "as of" date (issue #14, churn_core.data.snapshots) --------
+#: Session-state key of the snapshot date chosen in the sidebar (``datetime.date``; absent or None: the latest).
+AS_OF_KEY = "as_of"
+
+
+@st.cache_data(show_spinner=False, ttl=60, max_entries=8)
+def _snapshot_list(settings_json: str, version: str) -> pd.DataFrame:
+    from churn_core.data.snapshots import list_snapshots
+
+    return list_snapshots(_warehouse(settings_json, version))
+
+
+def snapshot_list() -> pd.DataFrame:
+    """The registered customer snapshots, oldest first (:func:`churn_core.data.snapshots.list_snapshots`;
+    re-read at most once a minute, so a snapshot ingested elsewhere appears)."""
+    _base_warehouse()  # built first (with its spinner; a refused raw file stops the page)
+    return _snapshot_list(get_settings().model_dump_json(), _base_data_version())
+
+
+def snapshot_row(day: dt.date | None) -> dict:
+    """The ``snapshots`` row of ``day`` as a dict ({} if none)."""
+    df = snapshot_list()
+    hit = df[df["snapshot_date"] == day]
+    return {} if hit.empty else hit.iloc[0].to_dict()
+
+
+def selected_as_of() -> dt.date | None:
+    """The snapshot date chosen in the sidebar, or None for the latest (also when the choice is no longer listed)."""
+    day = st.session_state.get(AS_OF_KEY)
+    if day is None:
+        return None
+    dates = list(snapshot_list()["snapshot_date"])
+    if day not in dates or day == dates[-1]:
+        return None
+    return day
+
+
+def shown_snapshot() -> dict:
+    """The ``snapshots`` row of the snapshot every page shows (the chosen one or the latest; {} if none)."""
+    df = snapshot_list()
+    if df.empty:
+        return {}
+    day = selected_as_of()
+    return snapshot_row(day) if day is not None else df.iloc[-1].to_dict()
+
+
+_VIEWS: dict[tuple[int, dt.date, str], Warehouse] = {}
+
+
+def _snapshot_view(base: Warehouse, day: dt.date, table: str) -> Warehouse:
+    from churn_core.data.warehouse import SnapshotView
+
+    key = (id(base), day, table)
+    if key not in _VIEWS:
+        _VIEWS[key] = SnapshotView(base, day, table)
+    return _VIEWS[key]
 
 
 # -- customers and EDA ---------------------------------------------------------------------------
@@ -181,15 +288,12 @@ def segment_ids() -> list[int]:
     return cached(eda.segment_ids)
 
 
-def _segment_traits(wh: Warehouse, n: int) -> dict[int, list[str]]:
-    sample = customer_lib.customer_sample(wh, n)
-    return segments.segment_traits(sample, sample["segment"])
-
-
 def segment_traits() -> dict[int, list[str]]:
     """Trait codes of each stored segment over the model sample, as the segments page names them
-    (:func:`churn_core.analytics.segments.segment_traits`; computed once per data version)."""
-    return cached(_segment_traits, get_settings().max_fit_rows)
+    (:func:`churn_core.analytics.segments.segment_traits`; stored by the build, else computed once)."""
+    from churn_core.analytics import precomputed
+
+    return _precomputed_or(("stored_result", precomputed.TRAITS), segments.segment_traits_on_sample, say=False)
 
 
 # -- which schema the warehouse holds (issue #13: extended or classic) -----------------------------
@@ -230,37 +334,51 @@ def audience_customers() -> pd.DataFrame:
 
 # -- churn model -------------------------------------------------------------------------------
 def model_bundle(schema: str | None = None):
-    """The trained churn model for ``schema`` (default: the warehouse's), its explainer background and card.
+    """The champion churn model for ``schema`` (default: the warehouse's), its explainer background and card.
 
     Stops the page if the model is missing, or if ``load_bundle`` refuses the files (a hash that
-    differs from ``models/manifest.json``, or a type outside the trusted list): the catalog's words,
-    then the error naming the file and how to rebuild it.
+    differs from the manifest, or a type outside the trusted list), or the registry cannot be read:
+    the catalog's words, then the error naming the file and how to fix it.
     """
-    from churn_core.prediction.training import ModelFileError, UntrustedModelError
+    from churn_core.prediction.registry import RegistryError
+    from churn_core.prediction.training import MODEL_FILE, ModelFileError, UntrustedModelError
 
     schema = schema or data_schema()
-    if not model_path(schema).exists():
-        st.error(tr("model.missing"))
-        flag = "" if schema == "extended" else f" --schema {schema}"
-        st.code(f"make run   # or: .venv/bin/churn-studio train{flag} --no-evaluate --no-grid", language="bash")
-        st.stop()
     try:
-        return cached(_load_bundle, schema, str(get_settings().models_dir), model_version(schema), resource=True)
+        directory = model_dir(schema)
+        if not (directory / MODEL_FILE).exists():
+            st.error(tr("model.missing"))
+            flag = "" if schema == "extended" else f" --schema {schema}"
+            st.code(f"make run   # or: .venv/bin/churn-studio train{flag} --no-evaluate --no-grid", language="bash")
+            st.stop()
+        return cached(_load_bundle, schema, str(directory), model_version(schema), resource=True)
     except ModelFileError as exc:
         st.error(tr("model.untrusted") if isinstance(exc, UntrustedModelError) else tr("model.integrity"))
         st.code(str(exc), language=None)
         st.stop()
         raise  # unreachable: st.stop() raises
+    except RegistryError as exc:
+        st.error(tr("registry.error"))
+        st.code(str(exc), language=None)
+        st.stop()
+        raise  # unreachable: st.stop() raises
 
 
-def _load_bundle(schema: str, models_dir: str, version: str):
-    """:func:`churn_core.prediction.training.load_schema_bundle`, cached per model file version."""
+def _load_bundle(schema: str, directory: str, version: str):
+    """The bundle in ``directory`` (a registry version, checked), cached per model file version.
+
+    ``directory`` is the shipped folder only when no champion could be made from it: loading it
+    again raises the refusal that names the file.
+    """
+    from churn_core.prediction.registry import VERSION_FILE, load_version_dir
     from churn_core.prediction.training import load_schema_bundle
 
-    return load_schema_bundle(schema, Path(models_dir))
+    if (Path(directory) / VERSION_FILE).exists():
+        return load_version_dir(Path(directory), schema)
+    return load_schema_bundle(schema, get_settings().models_dir)
 
 
-def _make_explainer(models_dir: str, schema: str, version: str):
+def _make_explainer(model_folder: str, schema: str, version: str):
     from churn_core.prediction.explain import EnsembleExplainer
 
     bundle = model_bundle(schema)  # the cached, verified bundle of this model version
@@ -268,10 +386,10 @@ def _make_explainer(models_dir: str, schema: str, version: str):
 
 
 def explainer(schema: str | None = None):
-    """SHAP explainer of the model for ``schema`` (default: the warehouse's), rebuilt when the model file changes."""
+    """SHAP explainer of the champion for ``schema`` (default: the warehouse's), rebuilt when the champion changes."""
     schema = schema or data_schema()
     model_bundle(schema)  # stops the page when there is no model
-    return cached(_make_explainer, str(get_settings().models_dir), schema, model_version(schema), resource=True)
+    return cached(_make_explainer, str(model_dir(schema)), schema, model_version(schema), resource=True)
 
 
 def _read_table(path: str, mtime_ns: int) -> pd.DataFrame:
@@ -283,9 +401,7 @@ def model_table(name: str) -> pd.DataFrame | None:
 
     Re-read whenever the file changes (its modification time is part of the key).
     """
-    from churn_core.prediction.training import bundle_dir
-
-    path = bundle_dir(get_settings().models_dir, data_schema()) / name  # the model of the warehouse's schema
+    path = model_dir() / name  # the champion of the warehouse's schema
     if not path.exists():
         return None
     return cached(_read_table, str(path), path.stat().st_mtime_ns)
@@ -314,22 +430,70 @@ def _at_risk(wh: Warehouse, economics_json: str, sample_rows: int, run_id: str |
     return at_risk_seniors_in_warehouse(wh, model_bundle().model, run_id, economics, sample_rows)
 
 
-# -- survival, CLV and segments ------------------------------------------------------------------
+# -- survival, CLV and segments (issue #17: read what the build stored, fit here only without it) --------
+def _stored(wh: Warehouse, read: tuple, sample_rows: int, build_key: str) -> Any:
+    """``churn_core.analytics.precomputed.<read[0]>(wh, sample_rows, *read[1:])``; ``build_key`` keys the cache."""
+    from churn_core.analytics import precomputed
+
+    return getattr(precomputed, read[0])(wh, sample_rows, *read[1:])
+
+
+def _precomputed_or(read: tuple, fit: Callable, *args: Any, resource: bool = False, say: bool = True) -> Any:
+    """The build's stored result (:mod:`churn_core.analytics.precomputed`), else ``fit`` run here, said on the page.
+
+    The stored result is looked up under the current build key (the build's ``raw_sha256`` and
+    ``built_at``, the customers table, the sample size), read on every call outside the cache: a
+    rebuilt warehouse or another snapshot never gets an old result. Without one (a warehouse built
+    before the step existed, an older snapshot), ``fit(wh, sample_rows, *args)`` computes it as the
+    page always did, once per data version, and (``say``) a caption says it was computed on the page.
+    """
+    from churn_core.analytics import precomputed
+
+    rows = get_settings().max_fit_rows
+    key = precomputed.build_key(warehouse(), rows)
+    stored = cached(_stored, read, rows, key, resource=resource)
+    if stored is not None:
+        return stored
+    if say:
+        st.caption(tr("analytics.computed_here"))
+    with st.spinner(tr("analytics.fitting")):
+        return cached(fit, rows, *args, resource=resource)
+
+
 def survival_results():
-    """(Weibull AFT fitted on :func:`customer_sample`, its CLV table, held-out evaluation)."""
-    with st.spinner(tr("clv.fitting")):
-        return cached(clv_lib.fit_on_sample, get_settings().max_fit_rows, resource=True)
+    """(Survival curves of :func:`customer_sample`, its CLV table, held-out evaluation).
+
+    The build's stored Weibull AFT curves (:class:`churn_core.analytics.survival.StoredSurvival`),
+    else the model fitted here (:func:`churn_core.analytics.clv.fit_on_sample`): both give the same
+    ``conditional_survival``.
+    """
+    return _precomputed_or(("stored_survival",), clv_lib.fit_on_sample, resource=True)
+
+
+def kaplan_meier(group: str) -> tuple[pd.DataFrame, float]:
+    """Kaplan–Meier curves of :func:`customer_sample` by ``group`` and the log-rank p-value (stored by the build)."""
+    from churn_core.analytics import survival
+
+    return _precomputed_or(("stored_kaplan_meier", group), survival.kaplan_meier_on_sample, group)
 
 
 def segmenters():
-    """(k-means Segmenter of :func:`customer_sample`, Segmenter of its seniors)."""
-    with st.spinner(tr("seg.fitting")):
-        return cached(segments.fit_segmenters_on_sample, get_settings().max_fit_rows, resource=True)
+    """(k-means segmenter of :func:`customer_sample`, segmenter of its seniors): stored by the build, else fitted."""
+    return _precomputed_or(("stored_segmenters",), segments.fit_segmenters_on_sample, resource=True)
 
 
 def factor_loadings() -> pd.DataFrame:
-    """Varimax factor loadings of the service and usage variables of :func:`customer_sample`."""
-    return cached(segments.factor_loadings_on_sample, get_settings().max_fit_rows)
+    """Varimax factor loadings of the service and usage variables of :func:`customer_sample` (stored by the build)."""
+    from churn_core.analytics import precomputed
+
+    return _precomputed_or(("stored_result", precomputed.FACTORS), segments.factor_loadings_on_sample)
+
+
+def segment_projection() -> pd.DataFrame:
+    """PCA map of :func:`customer_sample` coloured by stored segment (at most 3,000 points; stored by the build)."""
+    from churn_core.analytics import precomputed
+
+    return _precomputed_or(("stored_result", precomputed.PROJECTION), segments.projection_on_sample)
 
 
 # -- locations and map -----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The model card (``models/model_card.json``) as a readable card: facts, members, metrics, lists.
+"""The model card (the champion's ``model_card.json``) as a readable card: facts, members, metrics, lists;
+the model registry (versions, champion, decision history) and the note on sequence models.
 
 Every label comes from the message catalog; numbers carry separators and fixed decimals;
 times are in Korea Standard Time. The raw JSON stays one click away for analysts.
@@ -12,6 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from churn_core.config import get_settings
 from churn_core.formatting import fmt_number, method_text, to_kst
 from churn_core.i18n import feature_label, fmt_pct
 from ui.navigation import lang, tr
@@ -100,7 +102,7 @@ def show_model_card(card: Mapping[str, Any]) -> None:
     if card.get("evaluation"):
         st.markdown(f"**{tr('card.evaluation')}**")
         st.dataframe(evaluation_table(card["evaluation"]), hide_index=True)
-        st.caption(method_text(card["evaluation"], lg))
+        st.caption(evaluation_text(card["evaluation"], lg))
     st.markdown(f"**{tr('card.members')}**")
     st.dataframe(members_table(card.get("members", [])), hide_index=True)
     features = card.get("features", [])
@@ -128,5 +130,107 @@ def show_model_card(card: Mapping[str, Any]) -> None:
                 date=bench.get("date", "–"),
             )
         )  # fmt: skip
+    show_sequence_note()
     with st.expander(tr("card.raw")):
         st.json(dict(card), expanded=False)
+
+
+# -- issue #14: held-out evaluation, the model in service, the registry, sequence models ---------------------
+def is_held_out(evaluation: Mapping[str, Any]) -> bool:
+    """True for a retraining challenger's card: evaluated on a held-out snapshot, not by cross-validation."""
+    return evaluation.get("kind") == "held_out_snapshot"
+
+
+def evaluation_text(evaluation: Mapping[str, Any], lg: str) -> str:
+    """How the card's metrics were obtained: nested CV (the trainer) or the held-out snapshot (retraining)."""
+    if is_held_out(evaluation):
+        return tr("registry.held_out_caption", date=evaluation.get("held_out_snapshot", "–"),
+                  n=fmt_number(evaluation.get("n_customers")))  # fmt: skip
+    return method_text(evaluation, lg)
+
+
+def show_sequence_note() -> None:
+    """Why the churn model uses one snapshot plus tenure-based survival, not an LSTM, and what must accumulate first."""
+    with st.expander(tr("registry.sequence_title")):
+        st.markdown(tr("registry.sequence_text"))
+
+
+def show_serving_model(schema: str | None = None) -> None:
+    """One caption naming the champion that scores on this page (its registry version and training time).
+
+    Parameters
+    ----------
+    schema : {"extended", "classic"}, optional
+        Default: the warehouse's schema.
+    """
+    from ui.data import model_info
+
+    info = model_info(schema)
+    if info:
+        trained = to_kst([info["trained"]]).iloc[0] if info.get("trained") else "–"
+        st.caption(tr("registry.serving", version=info.get("version", "–"), trained=trained))
+
+
+def _evaluated_on(text: str | None) -> str:
+    text = str(text or "")
+    if text.startswith("held-out snapshot"):
+        return tr("registry.evaluated_held_out", date=text.removeprefix("held-out snapshot").strip())
+    return tr("registry.evaluated_cv") if text.startswith("nested") else (text or "–")
+
+
+def versions_table(rows: list[Mapping[str, Any]]) -> pd.DataFrame:
+    """Registered versions, newest first: champion mark, version, training time (KST), metrics, snapshots."""
+    out = []
+    for r in reversed(rows):
+        m = r.get("metrics") or {}
+        out.append({
+            tr("registry.col_champion"): "★" if r.get("champion") else "",
+            tr("registry.col_version"): r.get("version", ""),
+            tr("registry.col_trained"): to_kst([r["trained"]]).iloc[0] if r.get("trained") else "–",
+            tr("metric.roc_auc"): fmt_number(m.get("roc_auc"), 4),
+            tr("metric.pr_auc"): fmt_number(m.get("pr_auc"), 4),
+            tr("metric.brier"): fmt_number(m.get("brier"), 4),
+            tr("registry.col_evaluated_on"): _evaluated_on(m.get("evaluated_on")),
+            tr("registry.col_trained_on"): ", ".join(r.get("trained_on") or []),
+            tr("registry.col_registered"): to_kst([r["registered_at"]]).iloc[0] if r.get("registered_at") else "–",
+        })  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def history_table(entries: list[Mapping[str, Any]]) -> pd.DataFrame:
+    """Decisions, newest first: time (KST), decision, version, command, reason (the reason as recorded)."""
+    events = {e: tr(f"registry.event_{e}") for e in ("register", "promote", "rollback", "reject")}
+    out = [{
+        tr("registry.col_time"): to_kst([e["time"]]).iloc[0] if e.get("time") else "–",
+        tr("registry.col_event"): events.get(e.get("event"), str(e.get("event", ""))),
+        tr("registry.col_version"): e.get("version", ""),
+        tr("registry.col_actor"): e.get("actor", ""),
+        tr("registry.col_reason"): e.get("reason", ""),
+    } for e in reversed(entries)]  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def show_registry(schema: str) -> None:
+    """The registry of ``schema``: the champion, every version and the decision history (read on every rerun).
+
+    Parameters
+    ----------
+    schema : {"extended", "classic"}
+        The warehouse's schema (the model that scores it).
+    """
+    from churn_core.prediction.registry import history, list_versions
+
+    settings = get_settings()
+    rows = list_versions(settings, schema)
+    st.subheader(tr("registry.title"))
+    champion = next((r["version"] for r in rows if r.get("champion")), "–")
+    st.markdown(tr("registry.champion", version=champion))
+    st.caption(tr("registry.how"))
+    st.markdown(f"**{tr('registry.versions')}**")
+    st.dataframe(versions_table(rows), hide_index=True)
+    st.markdown(f"**{tr('registry.history')}**")
+    entries = history(settings, schema)
+    if entries:
+        st.dataframe(history_table(entries), hide_index=True)
+    else:
+        st.info(tr("registry.no_history"))

@@ -37,6 +37,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/segments.py", "nav.segments", ":material/hub:"),
     ("pages/map.py", "nav.map", ":material/map:"),
     ("pages/outreach.py", "nav.outreach", ":material/campaign:"),
+    ("pages/health.py", "nav.health", ":material/monitor_heart:"),
     ("pages/privacy.py", "nav.privacy", ":material/policy:"),
 )
 
@@ -123,11 +124,62 @@ def page_setup(title_key: str, icon: str) -> str | None:
     language_selector()
     for path, key, page_icon in PAGES:
         st.sidebar.page_link(path, label=tr(key), icon=page_icon)
+    as_of_selector()
     where = warehouse().describe()
     st.sidebar.caption(tr("app.backend", backend=tr(f"app.backend_{where['backend']}"), location=where["location"]))
+    synthetic_label()
     role = guard_page(PAGE_NAMES.get(title_key, title_key.removeprefix("nav.")), title_key)
     st.sidebar.divider()
     return role
+
+
+# -- customer snapshots (issue #14): the "as of" selector and the synthetic label ----------------------
+def _store_as_of() -> None:
+    from ui.data import AS_OF_KEY, snapshot_list
+
+    day = st.session_state["_as_of_widget"]
+    latest = snapshot_list()["snapshot_date"].iloc[-1]
+    st.session_state[AS_OF_KEY] = None if day == latest else day
+
+
+def as_of_selector() -> None:
+    """Sidebar selector of the customer snapshot every page shows (latest first and by default).
+
+    Synthetic snapshots are marked in their label. With one snapshot only its date is shown
+    (a caption); with none, nothing.
+    """
+    from ui.data import selected_as_of, snapshot_list
+
+    df = snapshot_list()
+    if df.empty:
+        return
+    if len(df) == 1:
+        st.sidebar.caption(tr("snapshot.single", date=df["snapshot_date"].iloc[0].isoformat()))
+        return
+    dates = list(reversed(df["snapshot_date"]))
+    synthetic = dict(zip(df["snapshot_date"], df["is_synthetic"].astype(bool), strict=True))
+
+    def label(day) -> str:
+        kind = ("latest_" if day == dates[0] else "") + ("synthetic" if synthetic[day] else "")
+        return tr(f"snapshot.option_{kind.rstrip('_')}" if kind else "snapshot.option", date=day.isoformat())
+
+    labels = {day: label(day) for day in dates}  # made now, in this run's language (not when the widget is read)
+    st.session_state["_as_of_widget"] = selected_as_of() or dates[0]
+    st.sidebar.selectbox(
+        tr("snapshot.as_of"), dates, format_func=labels.__getitem__, key=relabel("_as_of_widget"),
+        on_change=_store_as_of, help=tr("snapshot.as_of_help"),
+    )  # fmt: skip
+
+
+def synthetic_label() -> None:
+    """A visible warning on the page when the snapshot shown is synthetic (generated customers)."""
+    from ui.data import shown_snapshot
+
+    row = shown_snapshot()
+    if row and bool(row.get("is_synthetic")):
+        drift = tr("snapshot.synthetic_drift") if row.get("drift") else ""
+        st.warning(tr("snapshot.synthetic_banner", date=row["snapshot_date"].isoformat(), drift=drift),
+                   icon=":material/science:")  # fmt: skip
 
 
 class _RoleTab:

@@ -21,6 +21,7 @@ aliases and purpose: the contact import (:func:`ui.widgets.contacts_from_upload`
 from __future__ import annotations
 
 import hashlib
+import logging
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -321,7 +322,9 @@ def _scores(data: bytes, prepared: pd.DataFrame, schema: str, economics, report:
         def done(n: int, total: int) -> None:
             bar.progress(min(1.0, n / total), text=tr("score.progress", done=fmt_int(n)))
 
-        return score_prepared(bundle.model, prepared, economics, explainer(schema), progress=done)
+        scored = score_prepared(bundle.model, prepared, economics, explainer(schema), progress=done)
+        _log_upload_run(prepared, scored, schema)
+        return scored
 
     try:
         result = once_per_upload(
@@ -332,3 +335,20 @@ def _scores(data: bytes, prepared: pd.DataFrame, schema: str, economics, report:
     st.success(tr("score.done", n=fmt_int(len(result))))
     scoring_report({**report, "model": model_label(bundle.card)})
     show_scores(result, tr("score.download"), "churn_scores.csv", rows=get_settings().max_table_rows)
+
+
+def _log_upload_run(prepared: pd.DataFrame, scored: pd.DataFrame, schema: str) -> None:
+    """Log the upload's scoring run in ``scoring_runs`` (model health, issue #14); a failure only logs a warning."""
+    from churn_core.config import get_settings
+    from churn_core.monitoring.runs import log_scoring_run, model_version_of
+    from ui.data import model_version, warehouse
+
+    try:
+        settings = get_settings()
+        log_scoring_run(
+            warehouse(), source="app", model_version=model_version_of(model_version(schema), settings, schema),
+            snapshot_date=None, features=prepared, probabilities=scored["churn_probability"].to_numpy(dtype=float),
+            settings=settings,
+        )  # fmt: skip
+    except Exception:  # the user's scores matter more than their summary
+        logging.getLogger(__name__).exception("could not log the upload's scoring run")

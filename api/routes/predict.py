@@ -7,14 +7,24 @@ same functions the app's scoring page and ``churn-studio score`` use, so a custo
 probability everywhere. ``?explain=true`` adds SHAP drivers (slower); ``?lang=ko|en`` picks the
 language of the actions' texts (default: the settings' language). Every invalid field, and
 every customer breaking a cross-column rule or repeating an ID, is named in one 422 answer.
+
+Every scored request is logged for model health (issue #14) through an in-process buffer
+(:class:`churn_core.monitoring.runs.RunBuffer`): the request only appends its validated features
+and probabilities; the buffer is written to ``scoring_runs`` as one run (source ``api``) when it
+holds ``api_log_flush_rows`` customers or is ``api_log_flush_seconds`` old, and when the API stops
+(this router's lifespan; mounted in the app, where sub-apps get no lifespan, at process exit).
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
@@ -33,7 +43,56 @@ from churn_core.i18n import t
 from churn_core.prediction.business import Economics, recommend
 from churn_core.prediction.scoring import codes, prepare_for_scoring, score_frame, score_one, score_prepared
 
-router = APIRouter(prefix="/v1", tags=["predictions"])
+_RUN_LOG_LOCK = threading.Lock()
+
+
+@contextlib.asynccontextmanager
+async def _flush_run_log(app: FastAPI) -> AsyncIterator[None]:
+    """Lifespan of this router: write the scoring-run buffer when the API stops."""
+    yield
+    buffer = getattr(app.state, "run_log", None)
+    if buffer is not None:
+        buffer.close()
+
+
+router = APIRouter(prefix="/v1", tags=["predictions"], lifespan=_flush_run_log)
+
+
+def run_log(app):
+    """The app's scoring-run buffer (:class:`~churn_core.monitoring.runs.RunBuffer`), made on first use."""
+    buffer = getattr(app.state, "run_log", None)
+    if buffer is not None:
+        return buffer
+    with _RUN_LOG_LOCK:
+        if getattr(app.state, "run_log", None) is None:
+            from churn_core.data.warehouse import open_warehouse
+            from churn_core.monitoring.runs import RunBuffer
+
+            settings: Settings = app.state.settings
+
+            @contextlib.contextmanager
+            def opened() -> Iterator:
+                if settings.warehouse_backend == "duckdb" and not app.state.in_app_process:
+                    wh = open_warehouse(settings)  # standalone: hold the DuckDB file only for the write
+                    try:
+                        yield wh
+                    finally:
+                        wh.close()
+                else:
+                    yield app.state.warehouse
+
+            app.state.run_log = RunBuffer(opened, "api", settings.api_log_flush_rows,
+                                          settings.api_log_flush_seconds, settings=settings)  # fmt: skip
+            atexit.register(app.state.run_log.close, 5.0)  # mounted in the app: no lifespan reaches here
+    return app.state.run_log
+
+
+def _log_run(app, served: ServingModel, prepared: pd.DataFrame, scored: pd.DataFrame) -> None:
+    """Queue the request's features and probabilities for ``scoring_runs`` (no I/O in the request)."""
+    sha, version = served.ref.get("sha256", ""), str(served.ref.get("version", ""))
+    label = version if sha and version.endswith(sha[:8]) else (sha[:12] or version)
+    run_log(app).add(label, prepared, scored["churn_probability"].to_numpy(dtype=float))
+
 
 #: Error answers every ``/v1`` route may give besides 422 (documented in the OpenAPI document).
 ERROR_RESPONSES: dict[int | str, dict] = {
@@ -96,6 +155,7 @@ def _economics(settings: Settings) -> Economics:
 
 @router.post("/predict", response_model=PredictionResponse, responses=ERROR_RESPONSES)
 def predict(
+    request: Request,
     customer: Customer,  # type: ignore[valid-type]
     _key: ApiKeyDep,
     served: ModelDep,
@@ -111,11 +171,13 @@ def predict(
         scored = scored.to_frame().T
     else:
         scored = score_frame(served.model, prepared, economics)
+    _log_run(request.app, served, prepared, scored)
     return {**_predictions(scored, prepared, explain, lang or settings.default_language)[0], "model": served.ref}
 
 
 @router.post("/predict/batch", response_model=BatchResponse, responses=ERROR_RESPONSES)
 def predict_batch(
+    http: Request,
     request: BatchRequest,
     _key: ApiKeyDep,
     served: ModelDep,
@@ -132,5 +194,6 @@ def predict_batch(
     prepared = _prepared(request.customers, ("body", "customers"))
     model: ServingModel = served
     scored = score_prepared(model.model, prepared, _economics(settings), model.explainer() if explain else None)
+    _log_run(http.app, model, prepared, scored)
     lang = lang or settings.default_language
     return {"model": model.ref, "predictions": _predictions(scored, prepared, explain, lang)}

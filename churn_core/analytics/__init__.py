@@ -12,7 +12,7 @@ import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["clv", "eda", "offer_simulation", "segments", "survival"],
+    submodules=["clv", "eda", "eda_cube", "offer_simulation", "precomputed", "segments", "survival"],
     submod_attrs={
         "eda": [
             "CATEGORICAL_FEATURES",
@@ -33,7 +33,29 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "segment_profile",
             "senior_comparison",
         ],
-        "survival": ["KM_GROUPS", "SurvivalModel", "evaluate_models", "kaplan_meier"],
+        "eda_cube": ["Cube", "build_eda_cube", "cube_for", "drop_eda_cube"],
+        "survival": [
+            "KM_GROUPS",
+            "SURVIVAL_NUMERIC",
+            "StoredSurvival",
+            "SurvivalModel",
+            "evaluate_models",
+            "kaplan_meier",
+            "kaplan_meier_on_sample",
+            "weibull_conditional_survival",
+        ],
+        "precomputed": [
+            "FACTORS",
+            "PROJECTION",
+            "TRAITS",
+            "build_key",
+            "precompute",
+            "stored_kaplan_meier",
+            "stored_probabilities",
+            "stored_result",
+            "stored_segmenters",
+            "stored_survival",
+        ],
         "clv": [
             "CLVAssumptions",
             "IDENTITY_COLUMNS",
@@ -57,9 +79,12 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "fit_segmenters_on_sample",
             "profile",
             "projection",
+            "projection_on_sample",
             "projection_sample",
             "segment_clv_means",
             "segment_traits",
+            "segment_traits_on_sample",
+            "StoredSegmenter",
         ],
         "offer_simulation": [
             "Campaign",

@@ -15,7 +15,6 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from statsmodels.stats.proportion import proportion_confint
 
 from churn_core.data.loading import LEVEL_ORDER, TENURE_MAX_MONTHS, allowed_values
 
@@ -115,10 +114,16 @@ class EdaFilters(BaseModel):
             **{k: tuple(v) for k, v in lists.items()},
         )
 
-    def where(self) -> tuple[str, dict[str, Any]]:
-        """Return a SQL ``WHERE`` condition (BigQuery dialect) and its parameters."""
-        clauses = ["tenure BETWEEN @tenure_min AND @tenure_max"]
-        params: dict[str, Any] = {"tenure_min": self.tenure_min, "tenure_max": self.tenure_max}
+    def where(self, tenure: bool = True) -> tuple[str, dict[str, Any]]:
+        """Return a SQL ``WHERE`` condition (BigQuery dialect) and its parameters.
+
+        Parameters
+        ----------
+        tenure : bool
+            Include the tenure range (False: for tables without tenure, when the range covers every customer).
+        """
+        clauses = ["tenure BETWEEN @tenure_min AND @tenure_max"] if tenure else []
+        params: dict[str, Any] = {"tenure_min": self.tenure_min, "tenure_max": self.tenure_max} if tenure else {}
         if self.senior_only:
             clauses.append("is_senior")
         for field, column in _LIST_FILTERS.items():
@@ -129,7 +134,7 @@ class EdaFilters(BaseModel):
         if self.segments:
             clauses.append("segment IN UNNEST(@segments)")
             params["segments"] = [int(s) for s in self.segments]
-        return " AND ".join(clauses), params
+        return " AND ".join(clauses) or "TRUE", params
 
 
 _LIST_FILTERS = {
@@ -140,6 +145,14 @@ _LIST_FILTERS = {
     "payment_methods": "payment_method",
     "offers": "offer",
 }
+
+
+def _cube(wh: Warehouse, filters: EdaFilters) -> Any:
+    """The warehouse's fresh aggregate tables (:mod:`churn_core.analytics.eda_cube`) usable for ``filters``, or None."""
+    from churn_core.analytics.eda_cube import cube_for
+
+    cube = cube_for(wh)
+    return cube if cube is not None and cube.filters_ok(filters) else None
 
 
 def _checked(columns: tuple[str, ...] | list[str], allowed: tuple[str, ...]) -> list[str]:
@@ -170,6 +183,8 @@ def add_rate_ci(df: pd.DataFrame, n: str = "n", k: str = "churned") -> pd.DataFr
     out["ci_low"] = np.nan
     out["ci_high"] = np.nan
     if valid.any():
+        from statsmodels.stats.proportion import proportion_confint  # on use: Home's import chain stays light
+
         total, churned = out.loc[valid, n].to_numpy(), out.loc[valid, k].to_numpy()
         low, high = proportion_confint(churned, total, alpha=0.05, method="wilson")
         out.loc[valid, "churn_rate"] = churned / total
@@ -191,16 +206,30 @@ def kpis(wh: Warehouse, filters: EdaFilters | None = None) -> dict[str, float]:
         ``senior_gap_pp`` (seniors' churn rate minus the others', percentage points) and
         ``mrr_lost_share`` (``mrr_lost_usd / mrr_usd``). Rates are NaN for an empty group.
     """
-    where, params = (filters or EdaFilters()).where()
-    sql = f"""
-        SELECT COUNT(*) AS customers,
-               COALESCE(SUM(churn_flag), 0) AS churned,
-               COUNTIF(is_senior) AS senior_customers,
-               COUNTIF(is_senior AND churn_flag = 1) AS senior_churned,
-               COALESCE(SUM(IF(churn_flag = 1, monthly_charges, 0)), 0) AS mrr_lost_usd,
-               COALESCE(SUM(monthly_charges), 0) AS mrr_usd
-        FROM {{customers}} WHERE {where}
-    """
+    filters = filters or EdaFilters()
+    where, params = filters.where()
+    cube = _cube(wh, filters)
+    if cube is not None and "is_senior" in cube.dims and "monthly_charges" in cube.averaged:
+        table, where, params = cube.source("cells", filters)
+        sql = f"""
+            SELECT CAST(COALESCE(SUM(n), 0) AS INT64) AS customers,
+                   CAST(COALESCE(SUM(churned), 0) AS INT64) AS churned,
+                   CAST(COALESCE(SUM(IF(is_senior, n, 0)), 0) AS INT64) AS senior_customers,
+                   CAST(COALESCE(SUM(IF(is_senior, churned, 0)), 0) AS INT64) AS senior_churned,
+                   COALESCE(SUM(mc_churned), 0) AS mrr_lost_usd,
+                   COALESCE(SUM(sum_monthly_charges), 0) AS mrr_usd
+            FROM {table} WHERE {where}
+        """
+    else:
+        sql = f"""
+            SELECT COUNT(*) AS customers,
+                   COALESCE(SUM(churn_flag), 0) AS churned,
+                   COUNTIF(is_senior) AS senior_customers,
+                   COUNTIF(is_senior AND churn_flag = 1) AS senior_churned,
+                   COALESCE(SUM(IF(churn_flag = 1, monthly_charges, 0)), 0) AS mrr_lost_usd,
+                   COALESCE(SUM(monthly_charges), 0) AS mrr_usd
+            FROM {{customers}} WHERE {where}
+        """
     row = wh.query(sql, params).iloc[0].fillna(0)
     n, k = int(row.customers), int(row.churned)
     sn, sk = int(row.senior_customers), int(row.senior_churned)
@@ -234,8 +263,10 @@ def churn_by_category(
         ``ci_low``, ``ci_high``; within a feature, ordinal features keep their declared
         order and the others are sorted by churn rate, highest first.
     """
-    where, params = (filters or EdaFilters()).where()
-    counts = _level_counts(wh, _checked(features, CATEGORICAL_FEATURES), where, params)
+    filters = filters or EdaFilters()
+    where, params = filters.where()
+    cube = _cube(wh, filters)
+    counts = _level_counts(wh, _checked(features, CATEGORICAL_FEATURES), where, params, cube=cube, filters=filters)
     out = add_rate_ci(counts)
     out["level"] = out["level"].str.lower().where(out["feature"] == "is_senior", out["level"])
     out["feature_order"] = out["feature"].map({f: i for i, f in enumerate(features)})
@@ -250,10 +281,32 @@ def churn_by_category(
 
 
 def _level_counts(
-    wh: Warehouse, features: tuple[str, ...], where: str, params: dict, by: str | None = None
+    wh: Warehouse,
+    features: tuple[str, ...],
+    where: str,
+    params: dict,
+    by: str | None = None,
+    cube: Any = None,
+    filters: EdaFilters | None = None,
 ) -> pd.DataFrame:
-    """Customers and churners per level of every feature (and of ``by``), in one scan (GROUPING SETS)."""
+    """Customers and churners per level of every feature (and of ``by``), in one scan (GROUPING SETS).
+
+    With a usable ``cube`` covering the features, the level counts of its cells are summed instead.
+    """
     keys = [by] if by else []
+    if not features:
+        return pd.DataFrame(columns=[*keys, "feature", "level", "n", "churned"])
+    covered = cube is not None and set(features) <= set(cube.categorical) and set(keys) <= set(cube.dims)
+    if covered and filters is not None:
+        table, where, params = cube.source("levels", filters)
+        select_keys = "".join(f"{k}, " for k in keys)
+        sql = (
+            f"SELECT {select_keys}feature, level, CAST(SUM(n) AS INT64) AS n, CAST(SUM(churned) AS INT64) AS churned "
+            f"FROM {table} WHERE {where} AND feature IN UNNEST(@cube_features) "
+            f"GROUP BY {select_keys}feature, level"
+        )
+        out = wh.query(sql, {**params, "cube_features": list(features)})
+        return out[[*keys, "feature", "level", "n", "churned"]]
     levels = ", ".join(f"CAST({f} AS STRING) AS l_{f}, GROUPING({f}) AS g_{f}" for f in features)
     sets = ", ".join("(" + ", ".join([*keys, f]) + ")" for f in features)
     select_keys = "".join(f"{k}, " for k in keys)
@@ -297,6 +350,37 @@ def feature_spread(by_category: pd.DataFrame, min_n: int = 30) -> pd.DataFrame:
     return out.sort_values("spread", ascending=False).reset_index(drop=True)
 
 
+def bin_sql(feature: str) -> str:
+    """SQL (BigQuery) of the 0-based histogram bin of ``feature``: equal width between ``@lo_<feature>``
+    and ``@hi_<feature>``, ``@bins`` bins, the maximum in the last bin, NULL (and a constant feature) in bin 0.
+
+    Shared by :func:`numeric_histograms` and the aggregate tables, so both cut the same bins.
+    """
+    f = feature
+    scaled = f"COALESCE(SAFE_DIVIDE(CAST({f} AS FLOAT64) - @lo_{f}, @hi_{f} - @lo_{f}), 0)"
+    return f"LEAST(CAST(FLOOR({scaled} * @bins) AS INT64), @bins - 1)"
+
+
+def histogram_bounds(wh: Warehouse, features: list[str] | tuple[str, ...]) -> dict[str, float] | None:
+    """Minimum and maximum of each numeric feature over all customers (one scan), or None if there are none.
+
+    Returns
+    -------
+    dict or None
+        ``lo_<feature>`` and ``hi_<feature>`` as floats (the feature's unit).
+    """
+    ranges = wh.query(
+        "SELECT "
+        + ", ".join(f"CAST(MIN({f}) AS FLOAT64) AS lo_{f}, CAST(MAX({f}) AS FLOAT64) AS hi_{f}" for f in features)
+        + " FROM {customers}"
+    ).iloc[0]
+    if ranges.isna().all():
+        return None
+    return {f"lo_{f}": float(ranges[f"lo_{f}"]) for f in features} | {
+        f"hi_{f}": float(ranges[f"hi_{f}"]) for f in features
+    }
+
+
 def numeric_histograms(
     wh: Warehouse,
     filters: EdaFilters | None = None,
@@ -305,51 +389,62 @@ def numeric_histograms(
 ) -> pd.DataFrame:
     """Histogram counts of numeric features, split by churn, computed in SQL.
 
-    Bins are equal-width between the filtered minimum and maximum of each feature; an
-    integer feature with fewer distinct values gets one bin per value width.
+    Bins are equal-width between the minimum and maximum of each feature over *all*
+    customers (of the warehouse's customer table), so a filtered histogram shares the
+    unfiltered one's bins (and the aggregate tables can hold the counts per filter cell).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``feature``, ``bin`` (int, 0-based), ``churn_flag`` (0/1), ``n``,
-        ``bin_low``, ``bin_high`` (in the feature's unit).
+        ``bin_low``, ``bin_high`` (in the feature's unit); only non-empty bins.
     """
-    where, params = (filters or EdaFilters()).where()
+    filters = filters or EdaFilters()
+    where, params = filters.where()
     feats = _checked(features, NUMERIC_FEATURES)
-    # one scan for every range, then one scan that bins every feature (GROUPING SETS)
-    ranges = wh.query(
-        "SELECT "
-        + ", ".join(f"CAST(MIN({f}) AS FLOAT64) AS lo_{f}, CAST(MAX({f}) AS FLOAT64) AS hi_{f}" for f in feats)
-        + f" FROM {{customers}} WHERE {where}",
-        params,
-    ).iloc[0]
-    if ranges.isna().all():
-        return pd.DataFrame(columns=["feature", "bin", "churn_flag", "n", "bin_low", "bin_high"])
-    bounds = {f"lo_{f}": float(ranges[f"lo_{f}"]) for f in feats} | {f"hi_{f}": float(ranges[f"hi_{f}"]) for f in feats}
-    scaled = "COALESCE(SAFE_DIVIDE(CAST({f} AS FLOAT64) - @lo_{f}, @hi_{f} - @lo_{f}), 0)"
-    binned = ", ".join(f"LEAST(CAST(FLOOR({scaled.format(f=f)} * @bins) AS INT64), @bins - 1) AS b_{f}" for f in feats)
-    sets = ", ".join(f"(b_{f}, churn_flag)" for f in feats)
-    grouping = ", ".join(f"GROUPING(b_{f}) AS g_{f}" for f in feats)
-    sql = (
-        f"SELECT {', '.join(f'b_{f}' for f in feats)}, churn_flag, {grouping}, COUNT(*) AS n "
-        f"FROM (SELECT {binned}, churn_flag FROM {{customers}} WHERE {where}) GROUP BY GROUPING SETS ({sets})"
-    )
-    wide = wh.query(sql, {**params, **bounds, "bins": bins})
-    frames = []
-    for f in feats:
-        part = wide[wide[f"g_{f}"] == 0]
-        frames.append(
-            pd.DataFrame(
-                {"feature": f, "bin": part[f"b_{f}"].to_numpy(), "churn_flag": part["churn_flag"].to_numpy(),
-                 "n": part["n"].to_numpy(), "lo": bounds[f"lo_{f}"], "hi": bounds[f"hi_{f}"]}
-            )
+    columns = ["feature", "bin", "churn_flag", "n", "bin_low", "bin_high"]
+    cube = _cube(wh, filters)
+    if feats and cube is not None and bins == cube.hist_bins and set(feats) <= set(cube.numeric):
+        bounds = {k: cube.hist_bounds[k] for f in feats for k in (f"lo_{f}", f"hi_{f}")}
+        table, where, params = cube.source("hist", filters)
+        sql = (
+            f"SELECT feature, bin, churn_flag, CAST(SUM(n) AS INT64) AS n FROM {table} "
+            f"WHERE {where} AND feature IN UNNEST(@cube_features) GROUP BY feature, bin, churn_flag"
+        )
+        out = wh.query(sql, {**params, "cube_features": feats})
+    else:
+        bounds = histogram_bounds(wh, feats) if feats else None
+        if bounds is None:
+            return pd.DataFrame(columns=columns)
+        # one scan that bins every feature (GROUPING SETS)
+        binned = ", ".join(f"{bin_sql(f)} AS b_{f}" for f in feats)
+        sets = ", ".join(f"(b_{f}, churn_flag)" for f in feats)
+        grouping = ", ".join(f"GROUPING(b_{f}) AS g_{f}" for f in feats)
+        sql = (
+            f"SELECT {', '.join(f'b_{f}' for f in feats)}, churn_flag, {grouping}, COUNT(*) AS n "
+            f"FROM (SELECT {binned}, churn_flag FROM {{customers}} WHERE {where}) GROUP BY GROUPING SETS ({sets})"
+        )
+        wide = wh.query(sql, {**params, **bounds, "bins": bins})
+        parts = [wide[wide[f"g_{f}"] == 0] for f in feats]
+        out = pd.concat(
+            [
+                pd.DataFrame({"feature": f, "bin": p[f"b_{f}"].to_numpy(), "churn_flag": p["churn_flag"].to_numpy(),
+                              "n": p["n"].to_numpy()})
+                for f, p in zip(feats, parts, strict=True)
+            ],
+            ignore_index=True,
         )  # fmt: skip
-    out = pd.concat(frames, ignore_index=True)
+    if out.empty:
+        return pd.DataFrame(columns=columns)
+    lo = out["feature"].map(lambda f: bounds[f"lo_{f}"])
+    hi = out["feature"].map(lambda f: bounds[f"hi_{f}"])
     out["bin"] = out["bin"].fillna(0).astype("int64")
-    width = (out["hi"] - out["lo"]) / bins
-    out["bin_low"] = out["lo"] + out["bin"] * width
+    out["churn_flag"] = out["churn_flag"].astype("int64")
+    out["n"] = out["n"].astype("int64")
+    width = (hi - lo) / bins
+    out["bin_low"] = lo + out["bin"] * width
     out["bin_high"] = out["bin_low"] + width
-    return out.drop(columns=["lo", "hi"]).sort_values(["feature", "bin", "churn_flag"])
+    return out[columns].sort_values(["feature", "bin", "churn_flag"]).reset_index(drop=True)
 
 
 def churn_by_tenure(wh: Warehouse, filters: EdaFilters | None = None) -> pd.DataFrame:
@@ -360,9 +455,15 @@ def churn_by_tenure(wh: Warehouse, filters: EdaFilters | None = None) -> pd.Data
     pandas.DataFrame of shape (n_tenure_values, 6)
         ``tenure`` (months), ``n``, ``churned``, ``churn_rate``, ``ci_low``, ``ci_high``.
     """
-    where, params = (filters or EdaFilters()).where()
-    sql = f"""SELECT tenure, COUNT(*) AS n, SUM(churn_flag) AS churned
-              FROM {{customers}} WHERE {where} GROUP BY tenure ORDER BY tenure"""
+    filters = filters or EdaFilters()
+    where, params = filters.where()
+    cube = _cube(wh, filters)
+    if cube is not None:
+        sql = f"""SELECT tenure, CAST(SUM(n) AS INT64) AS n, CAST(SUM(churned) AS INT64) AS churned
+                  FROM {cube.cells} WHERE {where} GROUP BY tenure ORDER BY tenure"""
+    else:
+        sql = f"""SELECT tenure, COUNT(*) AS n, SUM(churn_flag) AS churned
+                  FROM {{customers}} WHERE {where} GROUP BY tenure ORDER BY tenure"""
     return add_rate_ci(wh.query(sql, params))
 
 
@@ -382,14 +483,27 @@ def senior_comparison(
     by_feature : pandas.DataFrame
         ``is_senior``, ``feature``, ``level``, ``n``, ``churned``, ``churn_rate``, CI.
     """
-    where, params = (filters or EdaFilters()).where()
-    profile_sql = f"""
-        SELECT is_senior, COUNT(*) AS n, SUM(churn_flag) AS churned,
-               AVG(monthly_charges) AS monthly_charges, AVG(tenure) AS tenure,
-               AVG(n_services) AS n_services
-        FROM {{customers}} WHERE {where} GROUP BY is_senior ORDER BY is_senior DESC"""
-    profile = add_rate_ci(wh.query(profile_sql, params))
-    counts = _level_counts(wh, _checked(features, CATEGORICAL_FEATURES), where, params, by="is_senior")
+    filters = filters or EdaFilters()
+    where, params = filters.where()
+    cube = _cube(wh, filters)
+    averaged = ("monthly_charges", "tenure", "n_services")
+    if cube is not None and "is_senior" in cube.dims and set(averaged) <= set(cube.averaged):
+        means = ", ".join(f"SAFE_DIVIDE(SUM(sum_{c}), SUM(cnt_{c})) AS {c}" for c in averaged)
+        table, cube_where, cube_params = cube.source("cells", filters)
+        profile_sql = f"""
+            SELECT is_senior, CAST(SUM(n) AS INT64) AS n, CAST(SUM(churned) AS INT64) AS churned, {means}
+            FROM {table} WHERE {cube_where} GROUP BY is_senior ORDER BY is_senior DESC"""
+        profile = add_rate_ci(wh.query(profile_sql, cube_params))
+    else:
+        profile_sql = f"""
+            SELECT is_senior, COUNT(*) AS n, SUM(churn_flag) AS churned,
+                   AVG(monthly_charges) AS monthly_charges, AVG(tenure) AS tenure,
+                   AVG(n_services) AS n_services
+            FROM {{customers}} WHERE {where} GROUP BY is_senior ORDER BY is_senior DESC"""
+        profile = add_rate_ci(wh.query(profile_sql, params))
+    counts = _level_counts(
+        wh, _checked(features, CATEGORICAL_FEATURES), where, params, by="is_senior", cube=cube, filters=filters
+    )
     by_feature = add_rate_ci(counts)
     return profile, by_feature.sort_values(["feature", "level", "is_senior"]).reset_index(drop=True)
 
@@ -403,11 +517,20 @@ def churn_reasons(wh: Warehouse, filters: EdaFilters | None = None) -> pd.DataFr
         ``churn_category``, ``churn_reason``, ``n`` (churned customers), ``share``
         (fraction of the churned customers in the filter), most frequent first.
     """
-    where, params = (filters or EdaFilters()).where()
-    sql = f"""SELECT churn_category, COALESCE(churn_reason, 'Unknown') AS churn_reason,
-                     COUNT(*) AS n
-              FROM {{customers}} WHERE {where} AND churn_flag = 1
-              GROUP BY churn_category, churn_reason ORDER BY n DESC, churn_reason"""
+    filters = filters or EdaFilters()
+    where, params = filters.where()
+    cube = _cube(wh, filters)
+    if cube is not None and cube.reasons:
+        table, where, params = cube.source("reasons", filters)
+        sql = f"""SELECT churn_category, COALESCE(churn_reason, 'Unknown') AS churn_reason,
+                         CAST(SUM(n_churned) AS INT64) AS n
+                  FROM {table} WHERE {where}
+                  GROUP BY churn_category, churn_reason ORDER BY n DESC, churn_reason"""
+    else:
+        sql = f"""SELECT churn_category, COALESCE(churn_reason, 'Unknown') AS churn_reason,
+                         COUNT(*) AS n
+                  FROM {{customers}} WHERE {where} AND churn_flag = 1
+                  GROUP BY churn_category, churn_reason ORDER BY n DESC, churn_reason"""
     out = wh.query(sql, params)
     out["share"] = out["n"] / out["n"].sum() if len(out) else []
     return out
@@ -426,7 +549,11 @@ def correlations(
         Symmetric, 1.0 on the diagonal; NaN where a column is constant in the filter.
     """
     cols = _checked(columns, CORRELATION_COLUMNS)
-    where, params = (filters or EdaFilters()).where()
+    filters = filters or EdaFilters()
+    where, params = filters.where()
+    cube = _cube(wh, filters)
+    if cube is not None and set(cols) <= set(cube.moments):
+        return _cube_correlations(wh, cube, cols, *cube.source("cells", filters))
     # One scan of plain sums (means, then centred cross-products): Pearson's r from moments.
     means = wh.query(
         "SELECT COUNT(*) AS n, "
@@ -444,7 +571,35 @@ def correlations(
     cov = np.zeros((len(cols), len(cols)))
     for i, j in pairs:
         cov[i, j] = cov[j, i] = float(row[f"s_{i}_{j}"])
-    sd = np.sqrt(np.diag(cov))
+    return _correlation_frame(cov, cols)
+
+
+def _cube_correlations(wh: Warehouse, cube: Any, cols: list[str], table: str, where: str, params: dict) -> pd.DataFrame:
+    """Pearson's r from the shifted moment sums of the cube's cells: ``n·cov = Σxy − Σx·Σy / n``."""
+    idx = [cube.moments.index(c) for c in cols]
+    pairs = list(combinations_with_replacement(range(len(cols)), 2))
+    mm = [f"SUM(mm_{min(idx[a], idx[b])}_{max(idx[a], idx[b])}) AS s_{a}_{b}" for a, b in pairs]
+    select = ", ".join(
+        ["CAST(COALESCE(SUM(n), 0) AS INT64) AS n", *(f"SUM(m_{i}) AS m_{a}" for a, i in enumerate(idx)), *mm]
+        + [f"MIN(lo_{i}) AS lo_{a}, MAX(hi_{i}) AS hi_{a}" for a, i in enumerate(idx)]
+    )
+    row = wh.query(f"SELECT {select} FROM {table} WHERE {where}", params).iloc[0]
+    n = int(row["n"])
+    if not n:
+        return pd.DataFrame(np.full((len(cols), len(cols)), np.nan), index=cols, columns=cols)
+    m = np.array([float(row[f"m_{a}"]) for a in range(len(cols))])
+    cov = np.zeros((len(cols), len(cols)))
+    for a, b in pairs:
+        cov[a, b] = cov[b, a] = float(row[f"s_{a}_{b}"]) - m[a] * m[b] / n
+    constant = np.array([float(row[f"lo_{a}"]) == float(row[f"hi_{a}"]) for a in range(len(cols))])
+    cov[constant, :] = 0.0
+    cov[:, constant] = 0.0
+    return _correlation_frame(cov, cols)
+
+
+def _correlation_frame(cov: np.ndarray, cols: list[str]) -> pd.DataFrame:
+    """Correlation matrix from centred cross-product sums; NaN for (numerically) constant columns."""
+    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     with np.errstate(invalid="ignore", divide="ignore"):
         matrix = cov / np.outer(sd, sd)
     matrix[:, sd <= 1e-12 * max(1.0, float(sd.max()))] = np.nan
@@ -462,7 +617,9 @@ def filtered_customers(wh: Warehouse, filters: EdaFilters | None = None, limit: 
 
 def segment_ids(wh: Warehouse) -> list[int]:
     """The customer segments present in the warehouse, ascending."""
-    return [int(v) for v in wh.query("SELECT DISTINCT segment FROM {customers} ORDER BY segment")["segment"]]
+    cube = _cube(wh, EdaFilters())
+    table = cube.source("cells", EdaFilters())[0] if cube is not None and "segment" in cube.dims else "{customers}"
+    return [int(v) for v in wh.query(f"SELECT DISTINCT segment FROM {table} ORDER BY segment")["segment"]]
 
 
 #: Columns whose mean :func:`segment_profile` reports per segment.
@@ -488,8 +645,19 @@ def segment_profile(
         (months) (those in ``columns``), and ``senior_share`` (0-1): the columns of
         :func:`churn_core.analytics.segments.profile` without CLV.
     """
-    where, params = (filters or EdaFilters()).where()
-    means = "".join(f"AVG({c}) AS {c}, " for c in _checked(columns, SEGMENT_MEANS))
+    filters = filters or EdaFilters()
+    where, params = filters.where()
+    cols = _checked(columns, SEGMENT_MEANS)
+    cube = _cube(wh, filters)
+    if cube is not None and {"segment", "is_senior"} <= set(cube.dims) and set(cols) <= set(cube.averaged):
+        means = "".join(f"SAFE_DIVIDE(SUM(sum_{c}), SUM(cnt_{c})) AS {c}, " for c in cols)
+        table, where, params = cube.source("cells", filters)
+        sql = f"""
+            SELECT segment, CAST(SUM(n) AS INT64) AS customers, CAST(SUM(churned) AS FLOAT64) / SUM(n) AS churn_rate,
+                   {means} CAST(SUM(IF(is_senior, n, 0)) AS FLOAT64) / SUM(n) AS senior_share
+            FROM {table} WHERE {where} GROUP BY segment ORDER BY segment"""
+        return wh.query(sql, params)
+    means = "".join(f"AVG({c}) AS {c}, " for c in cols)
     sql = f"""
         SELECT segment, COUNT(*) AS customers, AVG(churn_flag) AS churn_rate, {means}
                AVG(IF(is_senior, 1.0, 0.0)) AS senior_share

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA, FactorAnalysis
-from sklearn.metrics import silhouette_score
-from sklearn.preprocessing import StandardScaler
+
+# scikit-learn is imported inside the functions that fit: the warehouse build imports this module
+# (its enrich step) and pages read the stored results (:mod:`churn_core.analytics.precomputed`).
 
 SEED = 0
 
@@ -102,6 +101,10 @@ class Segmenter:
         self.seed = seed
 
     def fit(self, customers: pd.DataFrame) -> Segmenter:
+        from sklearn.cluster import KMeans
+        from sklearn.metrics import silhouette_score
+        from sklearn.preprocessing import StandardScaler
+
         self.columns_ = available(customers, BEHAVIOUR)  # every column on the extended file; fewer on a classic one
         X = behaviour_matrix(customers, self.columns_).to_numpy()
         self.scaler_ = StandardScaler().fit(X)
@@ -121,6 +124,42 @@ class Segmenter:
         """Segment number (0..k-1) of each customer, shape (n_customers,)."""
         columns = getattr(self, "columns_", BEHAVIOUR)
         return self.kmeans_.predict(self.scaler_.transform(behaviour_matrix(customers, columns).to_numpy()))
+
+
+class StoredSegmenter:
+    """A fitted :class:`Segmenter`'s results read back from storage (no scikit-learn needed).
+
+    Stands in for a :class:`Segmenter` on the segments page: the k-selection table, the chosen
+    k and the segment of each customer it was fitted on.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        ``k``, ``silhouette``, ``inertia`` (:attr:`Segmenter.scores_`).
+    k : int
+        The chosen number of segments.
+    labels : pandas.Series
+        Segment (0..k-1) by ``customer_id`` of the customers the segmenter was fitted on.
+    """
+
+    def __init__(self, scores: pd.DataFrame, k: int, labels: pd.Series):
+        self.scores_ = scores
+        self.k_ = int(k)
+        self.labels_ = labels
+
+    def predict(self, customers: pd.DataFrame) -> np.ndarray:
+        """Stored segment of each of ``customers`` (matched by ``customer_id``), shape (n_customers,).
+
+        Raises
+        ------
+        KeyError
+            If a customer has no stored segment (naming up to five IDs).
+        """
+        ids = customers["customer_id"]
+        missing = ids[~ids.isin(self.labels_.index)]
+        if len(missing):
+            raise KeyError(f"no stored segment for {len(missing)} customers, e.g. {list(missing[:5])}")
+        return self.labels_.loc[ids.to_numpy()].to_numpy(dtype="int64")
 
 
 def add_segments(customers: pd.DataFrame) -> pd.DataFrame:
@@ -256,6 +295,9 @@ def factor_loadings(customers: pd.DataFrame, n_factors: int = 3, seed: int = SEE
     pandas.DataFrame of shape (n_variables, n_factors)
         Columns ``F1``..``Fn``; each factor named in :func:`factor_labels`.
     """
+    from sklearn.decomposition import FactorAnalysis
+    from sklearn.preprocessing import StandardScaler
+
     variables = available(customers, SERVICES)  # a classic file lacks music, unlimited data and usage
     X = StandardScaler().fit_transform(behaviour_matrix(customers, variables).to_numpy())
     fa = FactorAnalysis(n_components=n_factors, rotation="varimax", svd_method="lapack", random_state=seed).fit(X)
@@ -271,6 +313,9 @@ def factor_labels(loadings: pd.DataFrame, top: int = 3) -> dict[str, list[str]]:
 
 def projection(customers: pd.DataFrame, labels, seed: int = SEED) -> pd.DataFrame:
     """2-D PCA projection of the standardised behaviour: ``pc1``, ``pc2``, ``segment``, ``churned``."""
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
     Z = StandardScaler().fit_transform(behaviour_matrix(customers, available(customers, BEHAVIOUR)).to_numpy())
     pcs = PCA(n_components=2, random_state=seed).fit_transform(Z)
     return pd.DataFrame(
@@ -365,3 +410,24 @@ def factor_loadings_on_sample(wh, sample_rows: int) -> pd.DataFrame:
     from churn_core.data.customers import customer_sample
 
     return factor_loadings(customer_sample(wh, sample_rows))
+
+
+def projection_on_sample(wh, sample_rows: int) -> pd.DataFrame:
+    """:func:`projection_sample` of the deterministic sample of at most ``sample_rows`` customers, by stored segment.
+
+    Returns
+    -------
+    pandas.DataFrame of shape (min(3000, n_sample), 4)
+    """
+    from churn_core.data.customers import customer_sample
+
+    sample = customer_sample(wh, sample_rows)
+    return projection_sample(sample, sample["segment"])
+
+
+def segment_traits_on_sample(wh, sample_rows: int) -> dict[int, list[str]]:
+    """:func:`segment_traits` of the stored segments over the deterministic sample of at most ``sample_rows``."""
+    from churn_core.data.customers import customer_sample
+
+    sample = customer_sample(wh, sample_rows)
+    return segment_traits(sample, sample["segment"])

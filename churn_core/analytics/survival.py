@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter, KaplanMeierFitter, WeibullAFTFitter
-from lifelines.statistics import multivariate_logrank_test, proportional_hazard_test
-from lifelines.utils import concordance_index
 
-from churn_core.prediction.features import check_no_leakage
+# lifelines is imported inside the functions that fit or test a model: pages read the stored
+# results (:mod:`churn_core.analytics.precomputed`) and never pay for importing it.
 
 #: Groups whose Kaplan–Meier curves the revenue page compares.
 KM_GROUPS: tuple[str, ...] = ("contract", "age_group", "internet_service", "offer")
@@ -46,6 +44,9 @@ def kaplan_meier(customers: pd.DataFrame, group: str) -> tuple[pd.DataFrame, flo
     p_value : float
         Multivariate log-rank test that all levels share one survival curve.
     """
+    from lifelines import KaplanMeierFitter
+    from lifelines.statistics import multivariate_logrank_test
+
     rows = []
     for level, grp in customers.groupby(group, observed=True):
         kmf = KaplanMeierFitter().fit(grp["tenure"], grp["churn_flag"], label=str(level))
@@ -63,6 +64,22 @@ def kaplan_meier(customers: pd.DataFrame, group: str) -> tuple[pd.DataFrame, flo
         )
     test = multivariate_logrank_test(customers["tenure"], customers[group].astype(str), customers["churn_flag"])
     return pd.concat(rows, ignore_index=True), float(test.p_value)
+
+
+def kaplan_meier_on_sample(wh, sample_rows: int, group: str) -> tuple[pd.DataFrame, float]:
+    """:func:`kaplan_meier` of the deterministic sample of at most ``sample_rows`` customers.
+
+    Parameters
+    ----------
+    wh : churn_core.data.warehouse.Warehouse
+    sample_rows : int
+        See :func:`churn_core.data.customers.customer_sample`.
+    group : str
+        One of :data:`KM_GROUPS`.
+    """
+    from churn_core.data.customers import customer_sample
+
+    return kaplan_meier(customer_sample(wh, sample_rows), group)
 
 
 def design_matrix(customers: pd.DataFrame, levels: dict[str, list[str]] | None = None) -> pd.DataFrame:
@@ -84,6 +101,8 @@ def design_matrix(customers: pd.DataFrame, levels: dict[str, list[str]] | None =
     ValueError
         If ``customers`` holds a level not in ``levels`` (naming column and values).
     """
+    from churn_core.prediction.features import check_no_leakage  # scikit-learn: only where a model is fitted
+
     check_no_leakage([*SURVIVAL_CATEGORICAL, *SURVIVAL_NUMERIC])
     assert not set(DURATION_ENCODING) & {*SURVIVAL_CATEGORICAL, *SURVIVAL_NUMERIC}
     levels = levels or category_levels(customers)
@@ -104,6 +123,78 @@ def category_levels(customers: pd.DataFrame) -> dict[str, list[str]]:
     ``unlimited_data``) is modelled on the covariates it provides.
     """
     return {c: sorted(customers[c].astype(str).unique()) for c in SURVIVAL_CATEGORICAL if c in customers.columns}
+
+
+#: lifelines' ``safe_exp`` bound: ``exp`` of larger arguments is capped there.
+_SAFE_EXP_MAX = float(np.log(np.finfo(float).max) - 75)
+
+
+def weibull_conditional_survival(tenure, log_lambda, rho, horizon: int = 60) -> np.ndarray:
+    """``S(t + k | T > t)`` of Weibull curves for k = 1..horizon months (no model object needed).
+
+    Computes what :meth:`SurvivalModel.conditional_survival` computes for a Weibull AFT model,
+    from the per-customer parameters of :meth:`SurvivalModel.weibull_parameters`.
+
+    Parameters
+    ----------
+    tenure : array-like of shape (n_customers,)
+        Current tenure t (months, at least 0.5).
+    log_lambda, rho : array-like of shape (n_customers,)
+        Scale (log months) and shape of each customer's curve.
+    horizon : int
+        Months ahead.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_customers, horizon)
+        Probabilities in [0, 1].
+    """
+    tenure = np.asarray(tenure, dtype=float)
+    wanted = tenure[:, None] + np.arange(0, horizon + 1, dtype=float)[None, :]
+    log_t = np.log(np.clip(wanted, 1e-100, np.inf))
+    hazard = np.exp(np.clip(np.asarray(rho, dtype=float)[:, None] * (log_t - np.asarray(log_lambda)[:, None]),
+                            -np.inf, _SAFE_EXP_MAX))  # fmt: skip
+    with np.errstate(divide="ignore"):
+        values = np.exp(-hazard)
+    out = values[:, 1:] / np.maximum(values[:, :1], 1e-12)
+    return np.clip(out, 0.0, 1.0)
+
+
+class StoredSurvival:
+    """A fitted Weibull AFT model's curves for known customers, read back from storage.
+
+    Stands in for a :class:`SurvivalModel` wherever only :meth:`conditional_survival` is
+    used (CLV, the offer simulator), so that a page never fits or even imports lifelines.
+
+    Parameters
+    ----------
+    parameters : pandas.DataFrame
+        :meth:`SurvivalModel.weibull_parameters` of the customers it will be asked about.
+    """
+
+    kind = "weibull"
+
+    def __init__(self, parameters: pd.DataFrame):
+        self.parameters_ = parameters.set_index("customer_id")[["tenure", "log_lambda", "rho"]]
+
+    def conditional_survival(self, customers: pd.DataFrame, horizon: int = 60) -> np.ndarray:
+        """``S(t + k | T > t)`` for k = 1..horizon of ``customers`` (matched by ``customer_id``).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers, horizon)
+
+        Raises
+        ------
+        KeyError
+            If a customer has no stored curve (naming up to five IDs).
+        """
+        ids = customers["customer_id"]
+        missing = ids[~ids.isin(self.parameters_.index)]
+        if len(missing):
+            raise KeyError(f"no stored survival curve for {len(missing)} customers, e.g. {list(missing[:5])}")
+        p = self.parameters_.loc[ids.to_numpy()]
+        return weibull_conditional_survival(p["tenure"], p["log_lambda"], p["rho"], horizon)
 
 
 class SurvivalModel:
@@ -143,6 +234,8 @@ class SurvivalModel:
         return X
 
     def fit(self, customers: pd.DataFrame) -> SurvivalModel:
+        from lifelines import CoxPHFitter, WeibullAFTFitter
+
         self.levels_ = category_levels(customers)
         frame = self._frame(customers)
         self.columns_ = [c for c in frame if c not in ("tenure", "churn_flag")]
@@ -159,6 +252,8 @@ class SurvivalModel:
 
     def concordance(self, customers: pd.DataFrame) -> float:
         """Harrell's concordance index of the model's risk ranking on ``customers`` (held out)."""
+        from lifelines.utils import concordance_index
+
         frame = self._frame(customers)
         cox = self.kind == "cox"
         score = -self.model_.predict_partial_hazard(frame) if cox else self.model_.predict_median(frame)
@@ -166,9 +261,46 @@ class SurvivalModel:
 
     def ph_violations(self, customers: pd.DataFrame, alpha: float = 0.01) -> pd.DataFrame:
         """Covariates whose Schoenfeld-residual test rejects proportional hazards (Cox only)."""
+        from lifelines.statistics import proportional_hazard_test
+
         test = proportional_hazard_test(self.model_, self._frame(customers), time_transform="rank")
         summary = test.summary
         return summary[summary["p"] < alpha].sort_values("p")
+
+    def weibull_parameters(self, customers: pd.DataFrame) -> pd.DataFrame:
+        """Each customer's fitted Weibull curve, enough to evaluate it without lifelines.
+
+        The cumulative hazard of a customer is ``H(T) = exp(rho · (log T − log_lambda))``
+        (lifelines' ``WeibullAFTFitter``); :class:`StoredSurvival` evaluates it exactly as
+        :meth:`conditional_survival` does.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (n_customers, 4)
+            ``customer_id``, ``tenure`` (months, as modelled: at least 0.5), ``log_lambda``
+            (log months) and ``rho`` (shape, > 0).
+
+        Raises
+        ------
+        ValueError
+            If the model is not a fitted Weibull AFT model.
+        """
+        if self.kind != "weibull" or not hasattr(self, "model_"):
+            raise ValueError("weibull_parameters needs a fitted Weibull AFT model")
+        frame = self._frame(customers)
+        fitter = self.model_
+        Xs = fitter.regressors.transform_df(frame)  # the same design lifelines predicts with
+        params = {name: fitter.params_.loc[name].values for name in fitter._fitted_parameter_names}
+        log_lambda = Xs["lambda_"].values @ params["lambda_"]
+        rho = np.exp(np.clip(Xs["rho_"].values @ params["rho_"], -np.inf, _SAFE_EXP_MAX))
+        return pd.DataFrame(
+            {
+                "customer_id": customers["customer_id"].to_numpy(),
+                "tenure": frame["tenure"].to_numpy(dtype=float),
+                "log_lambda": np.asarray(log_lambda, dtype=float),
+                "rho": np.asarray(rho, dtype=float),
+            }
+        )
 
     def conditional_survival(self, customers: pd.DataFrame, horizon: int = 60) -> np.ndarray:
         """``S(t + k | T > t)`` for k = 1..horizon months, t = each customer's current tenure.

@@ -6,7 +6,8 @@ Everything that reads, validates or stores customer data: the IBM Telco schema
 and separator, Excel; headers matched with aliases: :mod:`~churn_core.data.reading`), customer rows and bounded samples
 (:mod:`~churn_core.data.customers`), the declared warehouse tables
 (:mod:`~churn_core.data.tables`), the DuckDB / BigQuery warehouse
-(:mod:`~churn_core.data.warehouse`), synthetic customers for load tests
+(:mod:`~churn_core.data.warehouse`), dated customer snapshots and observed outcomes
+(:mod:`~churn_core.data.snapshots`), synthetic customers for load tests and a synthetic next month
 (:mod:`~churn_core.data.synthetic`) and the size and row limits of uploaded files
 (:mod:`~churn_core.data.uploads`). Nothing here fits a model.
 """
@@ -15,7 +16,18 @@ import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["customers", "ingest", "loading", "reading", "schema", "synthetic", "tables", "uploads", "warehouse"],
+    submodules=[
+        "customers",
+        "ingest",
+        "loading",
+        "reading",
+        "schema",
+        "snapshots",
+        "synthetic",
+        "tables",
+        "uploads",
+        "warehouse",
+    ],
     submod_attrs={
         "schema": [
             "BLANK_TOTAL_CHARGES_CHECK",
@@ -86,18 +98,49 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "LEGACY_CONTACT_CONSENT_COLUMNS",
             "OUTBOX",
             "SCORES",
+            "SCORING_RUNS",
+            "SNAPSHOTS",
+            "OUTCOMES",
             "TABLES",
             "TableSpec",
         ],
         "warehouse": [
             "BigQueryWarehouse",
             "DuckDBWarehouse",
+            "SnapshotView",
             "Warehouse",
             "WarehouseBusyError",
             "open_warehouse",
             "record_run",
         ],
-        "synthetic": ["grow", "load_synthetic", "to_raw_csv"],
+        "synthetic": [
+            "DRIFT",
+            "DRIFT_TEXT",
+            "draw_churn",
+            "grow",
+            "load_synthetic",
+            "next_month_features",
+            "to_raw_csv",
+            "write_snapshot_csv",
+        ],
+        "snapshots": [
+            "OUTCOME_RULE",
+            "SnapshotExistsError",
+            "SnapshotResult",
+            "compare_customers",
+            "ensure_base_snapshot",
+            "ingest_snapshot",
+            "is_synthetic_snapshot",
+            "latest_snapshot_date",
+            "lineage_id",
+            "list_snapshots",
+            "record_outcomes",
+            "register_base_snapshot",
+            "snapshot_dates",
+            "snapshot_frame",
+            "snapshot_table",
+            "snapshot_table_name",
+        ],
         "ingest": ["IngestResult", "ingest_file", "ingest_meta"],
         "uploads": ["MB", "UploadLimitError", "check_upload", "count_csv_rows"],
     },

@@ -13,9 +13,11 @@ API and ``churn-studio score`` keep the ingested ``customers`` until the configu
 content or the schema version changes; then they rebuild from the configured file as before and
 log a warning saying so (:meth:`churn_core.data.warehouse.Warehouse.is_current`).
 
-Kept small on purpose: monthly snapshots (``--as-of``) will add a snapshot date to
-:class:`IngestResult`, a key to :func:`ingest_meta` and a ``snapshots`` table beside
-``customers`` (issue #14).
+With ``--as-of YYYY-MM-DD`` the file becomes a dated snapshot instead, kept beside the earlier
+ones (:func:`churn_core.data.snapshots.ingest_snapshot`, issue #14): same validation, ``customers``
+is the latest snapshot, re-ingesting the same file for the same date changes nothing, another file
+for an existing date needs ``--replace``, and outcomes are recorded for the previous snapshot.
+Without ``--as-of`` (this module) the snapshots are left as they are.
 """
 
 from __future__ import annotations

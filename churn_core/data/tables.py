@@ -11,6 +11,9 @@ tables are created empty and filled by the app and the commands:
 * ``outbox``      the outreach ledger: one row per (campaign, customer, channel)
 * ``consent_events``      append-only marketing-consent history (grants and withdrawals)
 * ``campaign_templates``  the message text of each campaign, stored when it is planned
+* ``snapshots``   one row per dated customer snapshot (``customers_YYYYMMDD`` tables)
+* ``outcomes``    churn observed at the next snapshot, per customer of the earlier one
+* ``scoring_runs``  one row per scoring run: model version, rows, feature and score summaries (JSON)
 
 A table may declare a ``key`` (columns that identify a row): DuckDB enforces it with a
 unique index; BigQuery has no enforced constraints, so writers use ``MERGE`` on the key
@@ -227,7 +230,93 @@ CAMPAIGN_TEMPLATES = TableSpec(
     key=("campaign_id", "channel", "template_id"),
 )
 
+#: One row per scoring run (``churn-studio score``, the app's batch upload, the API): issue #14 monitoring.
+#: ``feature_summary`` and ``score_summary`` are JSON (:mod:`churn_core.monitoring.runs`); no customer IDs.
+SCORING_RUNS = TableSpec(
+    "scoring_runs",
+    (
+        ("run_id", "STRING"),
+        ("source", "STRING"),
+        ("model_version", "STRING"),
+        ("snapshot_date", "DATE"),
+        ("scored_at", "TIMESTAMP"),
+        ("n_rows", "INT64"),
+        ("feature_summary", "STRING"),
+        ("score_summary", "STRING"),
+    ),
+    "Scoring runs (source command / app / api) with per-feature and score summaries as JSON, for model health.",
+    key=("run_id",),
+)
+
+# -- customer snapshots (issue #14, churn_core.data.snapshots) ---------------------------------
+SNAPSHOTS = TableSpec(
+    "snapshots",
+    (
+        ("snapshot_date", "DATE"),
+        ("table_name", "STRING"),
+        ("raw_file", "STRING"),
+        ("raw_sha256", "STRING"),
+        ("customer_schema", "STRING"),
+        ("n_customers", "INT64"),
+        ("is_synthetic", "BOOL"),
+        ("drift", "STRING"),
+        ("ingested_at", "TIMESTAMP"),
+    ),
+    "One row per dated customer snapshot: its table (customers_YYYYMMDD), source file and SHA-256.",
+    key=("snapshot_date",),
+)
+OUTCOMES = TableSpec(
+    "outcomes",
+    (
+        ("snapshot_date", "DATE"),
+        ("customer_id", "STRING"),
+        ("churned", "BOOL"),
+        ("observed_date", "DATE"),
+        ("rule", "STRING"),
+        ("recorded_at", "TIMESTAMP"),
+    ),
+    "Observed churn of each active customer of a snapshot, seen at the next snapshot (OUTCOME_RULE).",
+    key=("snapshot_date", "customer_id"),
+)
+
 #: Every declared table other than ``customers``, by name.
 TABLES: dict[str, TableSpec] = {
-    t.name: t for t in (SCORES, MODEL_RUNS, CONTACTS, LOCATIONS, OUTBOX, CONSENT_EVENTS, CAMPAIGN_TEMPLATES)
+    t.name: t
+    for t in (SCORES, MODEL_RUNS, CONTACTS, LOCATIONS, OUTBOX, CONSENT_EVENTS, CAMPAIGN_TEMPLATES, SCORING_RUNS)
 }
+TABLES |= {t.name: t for t in (SNAPSHOTS, OUTCOMES)}  # customer snapshots (issue #14)
+
+# -- precomputed page analytics (issue #17, churn_core.analytics.precomputed) ---------------------
+ANALYTICS_RESULTS = TableSpec(
+    "analytics_results",
+    (
+        ("name", "STRING"),
+        ("build_key", "STRING"),
+        ("payload", "STRING"),
+        ("computed_at", "TIMESTAMP"),
+    ),
+    "Survival evaluation, Kaplan-Meier curves, segment choice, factor loadings, PCA map: JSON per result "
+    "name, for the build named by build_key (written after every build; pages read them, never fit).",
+    key=("name",),
+)
+ANALYTICS_CUSTOMERS = TableSpec(
+    "analytics_customers",
+    (
+        ("customer_id", "STRING"),
+        ("build_key", "STRING"),
+        ("tenure", "FLOAT64"),
+        ("log_lambda", "FLOAT64"),
+        ("rho", "FLOAT64"),
+        ("expected_months", "FLOAT64"),
+        ("clv_usd", "FLOAT64"),
+        ("revenue_at_risk_12m_usd", "FLOAT64"),
+        ("senior_segment", "INT64"),
+        ("churn_probability", "FLOAT64"),
+        ("model_sha256", "STRING"),
+    ),
+    "Per customer of the model sample: Weibull AFT curve (tenure months, log scale, shape), CLV at the "
+    "default assumptions (months, USD), the senior segment (NULL if not a senior) and the churn model's "
+    "probability (model_sha256), for build_key.",
+    key=("customer_id",),
+)
+TABLES |= {t.name: t for t in (ANALYTICS_RESULTS, ANALYTICS_CUSTOMERS)}  # precomputed analytics (issue #17)

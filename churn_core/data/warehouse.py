@@ -17,6 +17,11 @@ The ``customers`` table is (re)built from the raw CSV when the file's SHA-256 or
 (DuckDB) or through a staging table (BigQuery), so scores, contacts and the outreach ledger
 survive it. :func:`open_warehouse` picks the backend from the settings.
 
+Customer snapshots (:mod:`churn_core.data.snapshots`): a build from the configured file also
+registers it as the base snapshot (table ``customers_YYYYMMDD``, row in ``snapshots``), and
+:meth:`Warehouse.at` gives a :class:`SnapshotView` in which ``{customers}`` is an earlier
+snapshot's table, sharing the connection; ``customers`` itself is always the latest snapshot.
+
 Safe writes:
 
 * A failed :meth:`~Warehouse.replace_table` never empties the table. DuckDB replaces it in
@@ -77,6 +82,8 @@ ProgressFn = Callable[[float, str], None]
 #: A step that adds derived columns to validated customers before they are written
 #: (the studio adds k-means segments, see :func:`churn_core.studio.open_studio_warehouse`).
 Enrich = Callable[[pd.DataFrame], pd.DataFrame]
+#: A step run after ``customers`` is written (aggregate tables, precomputed analytics): ``hook(wh, progress)``.
+AfterBuild = Callable[["Warehouse", "ProgressFn"], None]
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -113,6 +120,12 @@ class Warehouse(ABC):
     """
 
     backend: str = ""
+    #: Steps run, in order, after every build (see :data:`AfterBuild`); the studio sets them
+    #: (:func:`churn_core.studio.open_studio_warehouse`). Storage itself computes nothing.
+    after_build: tuple[AfterBuild, ...] = ()
+    #: Date of the first customer snapshot, the configured file (``Settings.base_snapshot_date``;
+    #: see :mod:`churn_core.data.snapshots`).
+    base_snapshot_date: dt.date = dt.date(2019, 9, 30)
     #: Tries and back-off of a statement that conflicts with a concurrent writer.
     conflict_attempts: int = CONFLICT_ATTEMPTS
     conflict_backoff_s: float = CONFLICT_BACKOFF_S
@@ -400,7 +413,8 @@ class Warehouse(ABC):
             If the raw file breaks the schema (the old ``customers`` table, if any, is kept).
         """
         built = False
-        if not self.is_current():
+        current = self.is_current()
+        if not current:
             meta = self.meta()
             if meta.get("source") == SOURCE_INGEST:
                 _log.warning(
@@ -411,6 +425,10 @@ class Warehouse(ABC):
             self.build(progress)
             built = True
         self.ensure_tables()
+        if current:  # a warehouse built before snapshots existed gets its base snapshot now
+            from churn_core.data.snapshots import ensure_base_snapshot
+
+            ensure_base_snapshot(self)
         return built
 
     def build(
@@ -440,6 +458,7 @@ class Warehouse(ABC):
         """
         report = progress or _quiet
         path = Path(source) if source is not None else Path(self.raw_csv)
+        configured = source is None and customers is None  # the configured file: the base snapshot
         if customers is None:
             report(0.05, "validating raw file")
             customers = load_any_customers(path)  # extended or classic (churn_core.data.schema.SCHEMAS)
@@ -450,10 +469,35 @@ class Warehouse(ABC):
         else:
             sha = "synthetic"
         report(0.6, "writing customers table")
+        if configured:
+            extra_meta = {**dict(extra_meta or {}), "snapshot_date": self.base_snapshot_date.isoformat()}
+        self.write_customers(customers, path.name, sha, extra_meta)
+        if configured:
+            from churn_core.data.snapshots import register_base_snapshot
+
+            report(0.8, "registering the base snapshot")
+            register_base_snapshot(self)
+        self.run_after_build(report)
+        report(1.0, "done")
+
+    def write_customers(
+        self, customers: pd.DataFrame, raw_file: str, sha: str, extra_meta: Mapping[str, str] | None = None
+    ) -> None:
+        """Replace ``customers`` and the build metadata (one transaction on DuckDB); no validation here.
+
+        Parameters
+        ----------
+        customers : pandas.DataFrame of shape (n_customers, n_columns)
+            Validated customers with warehouse names (and the enrich step's columns).
+        raw_file, sha : str
+            Name and SHA-256 of the file they came from (recorded as ``raw_file``, ``raw_sha256``).
+        extra_meta : mapping of str to str, optional
+            More build metadata (an ingest's ``source``, a snapshot's ``snapshot_date``).
+        """
         meta = {
             **dict(extra_meta or {}),
             "raw_sha256": sha,
-            "raw_file": path.name,
+            "raw_file": raw_file,
             "schema_version": SCHEMA_VERSION,
             "customer_schema": str(customers.attrs.get("schema", detect_schema(customers.columns))),
             "enrich": self.enrich_name,
@@ -461,7 +505,54 @@ class Warehouse(ABC):
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         self._write_customers(customers, pd.DataFrame(list(meta.items()), columns=["key", "value"]))
-        report(1.0, "done")
+
+    def run_after_build(self, progress: ProgressFn | None = None) -> None:
+        """Run the :attr:`after_build` steps, in order (after a build or a snapshot that became ``customers``).
+
+        A step that fails is logged as a warning naming it and the error, and the next step runs:
+        ``customers`` is already written, and the pages compute what a failed step did not store
+        (see :mod:`churn_core.analytics.precomputed`).
+        """
+        report = progress or _quiet
+        for hook in self.after_build:
+            try:
+                hook(self, report)
+            except Exception as exc:  # reported; nothing a failed step stored is used
+                name = f"{getattr(hook, '__module__', '')}.{getattr(hook, '__qualname__', repr(hook))}"
+                first = (str(exc).strip().splitlines() or [""])[0]
+                what = f"{type(exc).__name__}: {first}"
+                _log.warning("after-build step %s failed (%s); its results are computed on use", name, what)
+
+    def at(self, snapshot_date: dt.date | None) -> Warehouse:
+        """This warehouse as of a customer snapshot: ``{customers}`` renders to that snapshot's table.
+
+        Parameters
+        ----------
+        snapshot_date : datetime.date or None
+            A registered snapshot date (:func:`churn_core.data.snapshots.snapshot_dates`). None or
+            the latest date give this warehouse itself (``customers`` is the latest snapshot).
+
+        Returns
+        -------
+        Warehouse
+            A view sharing this warehouse's connection (DuckDB) or client (BigQuery); every
+            other table (scores, outcomes, …) is the same. Closing the view closes nothing.
+
+        Raises
+        ------
+        KeyError
+            If no snapshot has that date.
+        """
+        if snapshot_date is None:
+            return self
+        from churn_core.data.snapshots import latest_snapshot_date, snapshot_table
+
+        day = _as_date(snapshot_date)
+        latest = latest_snapshot_date(self)
+        if latest is not None and day == latest:
+            return self
+        table = snapshot_table(self, day)  # KeyError if not registered
+        return SnapshotView(self, day, table)
 
     def _write_customers(self, customers: pd.DataFrame, meta: pd.DataFrame) -> None:
         self.replace_table(CUSTOMERS_TABLE, customers)
@@ -481,6 +572,110 @@ def _plain_dtypes(df: pd.DataFrame) -> pd.DataFrame:
         elif isinstance(s.dtype, pd.StringDtype):
             df[col] = s.astype(object).where(s.notna(), None)
     return df
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    """A ``datetime.date`` from a date, a datetime or an ISO string (``YYYY-MM-DD``)."""
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+class SnapshotView(Warehouse):
+    """A warehouse as of an earlier customer snapshot (see :meth:`Warehouse.at`).
+
+    ``{customers}`` (and ``table("customers")``, ``schema("customers")``) name the snapshot's
+    table ``customers_YYYYMMDD``; every other table and the connection are the base warehouse's.
+    Building, metadata and closing go to the base warehouse.
+
+    Parameters
+    ----------
+    base : Warehouse
+        The warehouse whose ``customers`` is the latest snapshot.
+    snapshot_date : datetime.date
+        The snapshot shown.
+    customers_table : str
+        Its table (unqualified name).
+    """
+
+    def __init__(self, base: Warehouse, snapshot_date: dt.date, customers_table: str):
+        super().__init__(base.raw_csv, base.enrich)
+        self._base = base
+        self.backend = base.backend
+        self.after_build = base.after_build
+        self.base_snapshot_date = base.base_snapshot_date
+        self.snapshot_date = snapshot_date
+        self.customers_table = customers_table
+
+    def __getattr__(self, name: str) -> Any:  # backend attributes (path, project, dataset, client …)
+        if name.startswith("__") or name == "_base":
+            raise AttributeError(name)
+        return getattr(self._base, name)
+
+    def _name(self, name: str) -> str:
+        return self.customers_table if name == CUSTOMERS_TABLE else name
+
+    def table(self, name: str) -> str:
+        return self._base.table(self._name(name))
+
+    @property
+    def location(self) -> str:
+        return self._base.location
+
+    def _query_arrow(self, sql: str, params: Mapping[str, Any]) -> pa.Table:
+        return self._base._query_arrow(sql, params)
+
+    def _query_df(self, sql: str, params: Mapping[str, Any]) -> pd.DataFrame:
+        return self._base._query_df(sql, params)
+
+    def _batches(self, sql: str, params: Mapping[str, Any], batch_size: int) -> Iterator[pd.DataFrame]:
+        return self._base._batches(sql, params, batch_size)
+
+    def _execute(self, sql: str, params: Mapping[str, Any]) -> int | None:
+        return self._base._execute(sql, params)
+
+    def _is_conflict(self, exc: BaseException, merge: bool) -> bool:
+        return self._base._is_conflict(exc, merge)
+
+    def _write(self, name: str, df: pd.DataFrame, types: dict[str, str], replace: bool) -> None:
+        if name == CUSTOMERS_TABLE:
+            raise ValueError(f"a snapshot view ({self.snapshot_date}) is read-only for customers")
+        self._base._write(name, df, types, replace)
+
+    def _merge(self, spec: TableSpec, df: pd.DataFrame, update: bool) -> int:
+        return self._base._merge(spec, df, update)
+
+    def table_exists(self, name: str) -> bool:
+        return self._base.table_exists(self._name(name))
+
+    def schema(self, name: str) -> dict[str, str]:
+        return self._base.schema(self._name(name))
+
+    def _create_empty(self, spec: TableSpec) -> None:
+        self._base._create_empty(spec)
+
+    def close(self) -> None:
+        """Nothing: the view shares the base warehouse's connection."""
+
+    def meta(self) -> dict[str, str]:
+        return self._base.meta()
+
+    def is_current(self) -> bool:
+        return self._base.is_current()
+
+    def ensure_built(self, progress: ProgressFn | None = None) -> bool:
+        return self._base.ensure_built(progress)
+
+    def build(self, *args: Any, **kwargs: Any) -> None:
+        raise ValueError(f"a snapshot view ({self.snapshot_date}) cannot be built; build the base warehouse")
+
+    def at(self, snapshot_date: dt.date | None) -> Warehouse:
+        return self._base.at(snapshot_date)
+
+    def describe(self) -> dict[str, str]:
+        return {**self._base.describe(), "snapshot_date": self.snapshot_date.isoformat()}
 
 
 # ======================================================================================
@@ -995,6 +1190,12 @@ def open_warehouse(settings: Settings | None = None, enrich: Enrich | None = Non
         If BigQuery is selected without a project.
     """
     s = settings or get_settings()
+    wh = _open_backend(s, enrich)
+    wh.base_snapshot_date = s.base_snapshot_date
+    return wh
+
+
+def _open_backend(s: Settings, enrich: Enrich | None) -> Warehouse:
     if s.warehouse_backend == "bigquery":
         if not s.bigquery_project:
             raise ValueError("CHURN_BIGQUERY_PROJECT must be set when CHURN_WAREHOUSE_BACKEND=bigquery")

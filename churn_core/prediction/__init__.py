@@ -8,8 +8,9 @@ evaluation curves (:mod:`~churn_core.prediction.evaluation`), training and artif
 (:mod:`~churn_core.prediction.training`), scoring files and customers
 (:mod:`~churn_core.prediction.scoring`), batch scoring of the warehouse
 (:mod:`~churn_core.prediction.batch`), the offer economics and risk tiers
-(:mod:`~churn_core.prediction.business`) and the at-risk seniors list
-(:mod:`~churn_core.prediction.at_risk`).
+(:mod:`~churn_core.prediction.business`), the at-risk seniors list
+(:mod:`~churn_core.prediction.at_risk`), the model registry with its champion
+(:mod:`~churn_core.prediction.registry`) and safe retraining (:mod:`~churn_core.prediction.retraining`).
 """
 
 import lazy_loader as lazy
@@ -20,12 +21,15 @@ __getattr__, __dir__, __all__ = lazy.attach(
         "at_risk",
         "batch",
         "business",
+        "compiled",
         "ensemble",
         "evaluation",
         "explain",
         "features",
         "metrics",
         "model_selection",
+        "registry",
+        "retraining",
         "scoring",
         "training",
     ],
@@ -41,6 +45,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "leaderboard_display",
         ],
         "ensemble": ["ChurnEnsemble"],
+        "compiled": ["CompiledEnsemble", "CompiledModelError", "compile_bundle", "load_compiled", "scoring_model"],
         "evaluation": [
             "ProfitView",
             "card_metric",
@@ -54,8 +59,10 @@ __getattr__, __dir__, __all__ = lazy.attach(
         "explain": ["EnsembleExplainer", "top_drivers"],
         "training": [
             "Bundle",
+            "CARD_FILE",
             "LEADERBOARD_FILE",
             "MODEL_FILE",
+            "MODEL_SUBDIRS",
             "ModelFileError",
             "OOF_FILE",
             "UntrustedModelError",
@@ -83,10 +90,11 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "score_frame",
             "score_one",
             "score_prepared",
+            "score_with_clv",
             "what_if_options",
             "what_if_totals",
         ],
-        "batch": ["latest_run", "score_warehouse"],
+        "batch": ["champion_model", "latest_run", "score_snapshot", "score_warehouse"],
         "business": [
             "AT_RISK_TIERS",
             "Economics",
@@ -97,5 +105,38 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "risk_tier",
         ],
         "at_risk": ["at_risk_seniors", "at_risk_seniors_from_scores", "at_risk_seniors_in_warehouse"],
+        "registry": [
+            "CHAMPION_FILE",
+            "HISTORY_FILE",
+            "RegistryError",
+            "VERSION_FILE",
+            "champion_dir",
+            "champion_info",
+            "champion_pointer",
+            "champion_stamp",
+            "champion_version",
+            "history",
+            "list_versions",
+            "load_champion",
+            "load_version",
+            "load_version_dir",
+            "promote",
+            "register",
+            "reject",
+            "rollback",
+            "schema_dir",
+            "version_dir",
+        ],
+        "retraining": [
+            "EXIT_CODES",
+            "NotEnoughLabelledData",
+            "RetrainResult",
+            "compared_metrics",
+            "decide",
+            "held_out_evaluation",
+            "labelled_snapshots",
+            "retrain",
+            "sequence_model_note",
+        ],
     },
 )

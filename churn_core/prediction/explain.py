@@ -39,8 +39,8 @@ class EnsembleExplainer:
 
     Parameters
     ----------
-    model : ChurnEnsemble
-        A fitted ensemble.
+    model : ChurnEnsemble or CompiledEnsemble
+        A fitted ensemble (a compiled one encodes a customer once for all members).
     background : pandas.DataFrame of shape (n_background, n_features)
         Customers that define the "average" for the linear member (e.g. 200 training rows).
     """
@@ -49,12 +49,14 @@ class EnsembleExplainer:
         self.model = model
         self.features = list(model.features)
         self._parts = []
-        for (_, pipe), weight in zip(model.members_, model.weights_, strict=True):
+        # a compiled ensemble (churn_core.prediction.compiled) lends its one-thread boosters: same trees
+        held = model.explainer_models() if hasattr(model, "explainer_models") else [None] * len(model.members_)
+        for (_, pipe), weight, tree in zip(model.members_, model.weights_, held, strict=True):
             prep, clf = pipe.named_steps["prep"], pipe.named_steps["model"]
             if hasattr(clf, "coef_"):
                 explainer = shap.LinearExplainer(clf, prep.transform(background[self.features]))
             else:
-                explainer = shap.TreeExplainer(clf)
+                explainer = shap.TreeExplainer(clf if tree is None else tree)
             self._parts.append((weight, prep, explainer, _feature_index(prep, self.features)))
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -71,12 +73,15 @@ class EnsembleExplainer:
         """
         X = X[self.features]
         total = np.zeros((len(X), len(self.features)))
-        for weight, prep, explainer, index in self._parts:
+        # a compiled ensemble (churn_core.prediction.compiled) encodes once for every member
+        inputs = self.model.explainer_inputs(X) if hasattr(self.model, "explainer_inputs") else None
+        for i, (weight, prep, explainer, index) in enumerate(self._parts):
             if weight <= 0:
                 continue
+            encoded = prep.transform(X) if inputs is None else inputs[i]
             with warnings.catch_warnings():  # shap notes LightGBM's list output on every call
                 warnings.filterwarnings("ignore", "LightGBM binary classifier", UserWarning)
-                values = explainer.shap_values(prep.transform(X))
+                values = explainer.shap_values(encoded)
             if isinstance(values, list):  # one array per class (LightGBM): keep the churn class
                 values = values[-1]
             values = np.asarray(values)

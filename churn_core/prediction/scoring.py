@@ -10,8 +10,11 @@ streams in bounded memory and every problem names its CSV lines.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,6 +38,9 @@ from churn_core.prediction.business import Economics, recommend, risk_score, ris
 from churn_core.prediction.ensemble import ChurnEnsemble
 from churn_core.prediction.explain import EnsembleExplainer, top_drivers_table
 from churn_core.prediction.features import feature_frame
+
+if TYPE_CHECKING:
+    from churn_core.analytics.survival import SurvivalModel
 
 #: Raw columns a file to score must have, per schema (:data:`churn_core.data.schema.SCHEMAS`): the ID
 #: and the inputs of every feature of that schema's model.
@@ -175,9 +181,14 @@ def score_frame(
     if explainer is not None:
         return score_and_explain(model, customers, explainer, economics)[0]
     economics = economics or Economics.from_settings()
-    X = feature_frame(customers, model.features)  # the model's own feature set (extended or classic)
-    proba = model.predict_proba(X)[:, 1]
-    profit = economics.expected_profit(proba, X["monthly_charges"])
+    if _is_compiled(model):  # encodes the raw feature columns itself, once for all members
+        proba = model.predict_proba(customers)[:, 1]
+        monthly = customers["monthly_charges"].to_numpy(dtype="float64")
+    else:
+        X = feature_frame(customers, model.features)  # the model's own feature set (extended or classic)
+        proba = model.predict_proba(X)[:, 1]
+        monthly = X["monthly_charges"].to_numpy()
+    profit = economics.expected_profit(proba, monthly)
     return pd.DataFrame(
         {
             "customer_id": customers["customer_id"].to_numpy(),
@@ -186,9 +197,162 @@ def score_frame(
             "risk_tier": risk_tier(proba),
             "expected_profit_usd": profit,
             "contact": profit > 0,
-            "monthly_charges": X["monthly_charges"].to_numpy(),
+            "monthly_charges": monthly,
         }
     )
+
+
+def _is_compiled(model: object) -> bool:
+    """Whether ``model`` is a :class:`~churn_core.prediction.compiled.CompiledEnsemble` (without importing it)."""
+    return type(model).__name__ == "CompiledEnsemble" and type(model).__module__ == "churn_core.prediction.compiled"
+
+
+def score_with_clv(
+    model: ChurnEnsemble,
+    clv_model: SurvivalModel,
+    customers: pd.DataFrame,
+    economics: Economics,
+    clv_rows: int = 20_000,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Churn scores (:func:`score_frame`) and CLV (:func:`~churn_core.analytics.clv.customer_clv`) of a chunk.
+
+    The batch-scoring step: ``model`` may be a compiled ensemble
+    (:func:`churn_core.prediction.compiled.scoring_model`). A Weibull AFT ``clv_model`` is evaluated in
+    closed form, ``S(t) = exp(-(t / λ)^ρ)`` with lifelines' fitted parameters, over the whole chunk
+    (the same numbers as lifelines' survival curves, without their table of one column per
+    customer); other survival models go through :func:`~churn_core.analytics.clv.customer_clv` in
+    sub-chunks of ``clv_rows``.
+
+    Parameters
+    ----------
+    model : ChurnEnsemble or CompiledEnsemble
+        The churn ensemble.
+    clv_model : SurvivalModel
+        The fitted survival model behind CLV.
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+        ``customer_id``, the model features and the survival covariates (warehouse names).
+    economics : Economics
+        Offer assumptions for the expected profit.
+    clv_rows : int
+        Rows per CLV computation (closed form or lifelines): bounds the (rows × 60 months) arrays.
+
+    Returns
+    -------
+    scored : pandas.DataFrame of shape (n_customers, 7)
+        As :func:`score_frame`.
+    clv : pandas.DataFrame of shape (n_customers, 4)
+        As :func:`~churn_core.analytics.clv.customer_clv`: ``customer_id``, ``expected_months``,
+        ``clv_usd``, ``revenue_at_risk_12m_usd`` (USD).
+
+    Raises
+    ------
+    ValueError
+        If a survival category holds a level the survival model was not fitted on.
+    """
+    from churn_core.analytics.clv import customer_clv
+
+    step = max(1, clv_rows)  # sub-chunks bound the (rows × horizon) survival arrays
+
+    def closed_form() -> pd.DataFrame | None:
+        parts = [_weibull_clv(clv_model, customers.iloc[i : i + step]) for i in range(0, len(customers), step)]
+        return None if not parts or parts[0] is None else pd.concat(parts, ignore_index=True)
+
+    pending = _clv_worker().submit(closed_form)  # numpy's CLV fills the core the ensemble leaves idle
+    scored = score_frame(model, customers, economics)
+    clv = pending.result()
+    if clv is None:  # lifelines' survival curves need far more memory per row than the closed form
+        clv = pd.concat([customer_clv(clv_model, customers.iloc[i : i + step]) for i in range(0, len(customers), step)])
+    return scored, clv
+
+
+@functools.cache
+def _clv_worker() -> ThreadPoolExecutor:
+    """One long-lived CLV thread (a new thread per chunk would leave a malloc arena behind each time)."""
+    return ThreadPoolExecutor(1, thread_name_prefix="clv")
+
+
+def _weibull_clv(clv_model: SurvivalModel, customers: pd.DataFrame) -> pd.DataFrame | None:
+    """:func:`~churn_core.analytics.clv.customer_clv` of a Weibull AFT model in closed form; None for other models.
+
+    ``H(t) = exp(ρ (log t − log λ))`` (lifelines' cumulative hazard, its exponent capped as
+    ``safe_exp`` does), ``S = exp(−H)``, ``S(t + k | T > t) = S(t + k) / max(S(t), 1e-12)``
+    clipped to [0, 1], exactly the steps of :meth:`SurvivalModel.conditional_survival`; the linear
+    predictor comes from the fitted coefficients of the design-matrix columns.
+    """
+    from churn_core.analytics.clv import CLVAssumptions, clv_from_survival
+
+    fitter = getattr(clv_model, "model_", None)
+    if clv_model.kind != "weibull" or clv_model.strata or type(fitter).__name__ != "WeibullAFTFitter":
+        return None
+    lam, rho = fitter.params_.loc["lambda_"], fitter.params_.loc["rho_"]
+    if list(rho.index) != ["Intercept"] or "Intercept" not in lam.index:
+        return None
+    log_lambda = _survival_linear_predictor(clv_model.levels_, lam, customers)
+    if log_lambda is None:
+        return None
+    assumptions = CLVAssumptions()
+    shape = float(np.exp(rho["Intercept"]))
+    tenure = customers["tenure"].clip(lower=0.5).to_numpy(dtype="float64")  # as SurvivalModel: joined this month
+    # log(t + k) for the few distinct tenures, then one row per customer
+    distinct, index = np.unique(tenure, return_inverse=True)
+    steps = np.arange(0, assumptions.horizon_months + 1.0)
+    log_times = np.log(np.clip(distinct[:, None] + steps[None, :], 1e-100, None))
+    exponent = shape * (log_times[index] - log_lambda[:, None])
+    np.minimum(exponent, _SAFE_EXP_MAX, out=exponent)
+    np.exp(exponent, out=exponent)
+    np.negative(exponent, out=exponent)
+    survival = np.exp(exponent, out=exponent)  # S(t + k), k = 0..horizon
+    surv = survival[:, 1:] / np.maximum(survival[:, :1], 1e-12)
+    np.clip(surv, 0.0, 1.0, out=surv)
+    monthly = customers["monthly_charges"].to_numpy(dtype=float)
+    return pd.DataFrame(
+        {
+            "customer_id": customers["customer_id"].to_numpy(),
+            "expected_months": surv.sum(axis=1),
+            "clv_usd": clv_from_survival(monthly * assumptions.margin_rate, surv, assumptions.annual_discount),
+            "revenue_at_risk_12m_usd": monthly * (1.0 - surv[:, :12]).sum(axis=1),
+        }
+    )
+
+
+def _survival_linear_predictor(
+    levels: dict[str, list[str]], lam: pd.Series, customers: pd.DataFrame
+) -> np.ndarray | None:
+    """``log λ`` of every customer from the Weibull coefficients (design-matrix columns ``<category>_<level>``).
+
+    None when a coefficient is not a column :func:`~churn_core.analytics.survival.design_matrix` makes.
+
+    Raises
+    ------
+    ValueError
+        If a category holds a level the model was not fitted on (as ``design_matrix``).
+    """
+    from churn_core.analytics.survival import SURVIVAL_NUMERIC
+
+    out = np.full(len(customers), float(lam["Intercept"]))
+    used = {"Intercept"}
+    unseen = {}
+    for column, known in levels.items():
+        codes, uniques = pd.factorize(customers[column].to_numpy(), use_na_sentinel=False)
+        text = [str(u) for u in uniques]
+        missing = sorted(set(text) - set(known))
+        if missing:
+            unseen[column] = missing
+            continue
+        names = [f"{column}_{v}" for v in text]
+        used.update(f"{column}_{v}" for v in known[1:])
+        out += np.array([float(lam.get(n, 0.0)) for n in names])[codes]
+    if unseen:
+        raise ValueError(f"levels not seen when the survival model was fitted: {unseen}")
+    numeric = [c for c in SURVIVAL_NUMERIC if c in customers.columns]
+    used.update(numeric)
+    if set(lam.index) != used:
+        return None
+    out += customers[numeric].to_numpy(dtype="float64") @ lam[numeric].to_numpy()
+    return out
+
+
+_SAFE_EXP_MAX = float(np.log(np.finfo(float).max) - 75)  # lifelines.utils.safe_exp's cap
 
 
 def score_and_explain(

@@ -18,6 +18,7 @@ from churn_core.cli import app as cli
 from churn_core.data.schema import COLUMN_BY_NAME
 from churn_core.i18n import t
 from churn_core.prediction.business import Economics, recommend, risk_tier
+from churn_core.prediction.retraining import sequence_model_note
 from churn_core.prediction.scoring import prepare_file, score_one, score_prepared
 from tests.helpers.predict_api import api_settings, raw_file_bytes, real_customers
 
@@ -159,13 +160,13 @@ def test_model_card_and_health(api) -> None:
     card = api.get("/v1/model").json()
     served = load_model(api.app.state.settings)
     assert card["model"] == served.ref and card["features"] == list(served.model.features)
-    assert card["card"] == json.loads(json.dumps(served.bundle.card))
+    assert card["card"] == json.loads(json.dumps({**served.bundle.card, "sequence_model": sequence_model_note()}))
     health = api.get("/health", headers={"X-API-Key": ""}).json()  # no key needed
     assert health == {"status": "ok", "champion_loaded": True, "model": served.ref, "model_error": None}
 
 
 def test_without_a_model_health_says_so_and_predictions_are_503(tmp_path) -> None:
-    settings, key = api_settings(tmp_path, models_dir=tmp_path / "no-models")
+    settings, key = api_settings(tmp_path, models_dir=tmp_path / "no-models", registry_dir=tmp_path / "registry")
     client = TestClient(create_app(settings))
     assert client.get("/health").json()["champion_loaded"] is False
     resp = client.post("/v1/predict", json=EXAMPLE_CUSTOMER, headers={"X-API-Key": key})

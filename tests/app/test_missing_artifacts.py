@@ -22,6 +22,7 @@ def models_without_oof(tmp_path, monkeypatch):
     (folder / OOF_FILE).unlink()
     write_manifest(folder)  # a deliberate change: the remaining artifacts are verified as usual
     monkeypatch.setenv("CHURN_MODELS_DIR", str(folder))
+    monkeypatch.setenv("CHURN_REGISTRY_DIR", str(tmp_path / "registry"))  # the champion is seeded from this folder
     get_settings.cache_clear()
     yield folder
     get_settings.cache_clear()
@@ -59,6 +60,7 @@ def card_without_evaluation(tmp_path, monkeypatch):
     (folder / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
     write_manifest(folder)
     monkeypatch.setenv("CHURN_MODELS_DIR", str(folder))
+    monkeypatch.setenv("CHURN_REGISTRY_DIR", str(tmp_path / "registry"))  # the champion is seeded from this folder
     get_settings.cache_clear()
     yield folder
     get_settings.cache_clear()

@@ -66,7 +66,7 @@ LAZY_TABS: Mapping[str, LazyTabs] = MappingProxyType(
         "eda": _tabs("pages/eda.py", "eda_tab", "eda", features=2, distributions=1, tenure_age=2, seniors=1,
                      reasons=1, correlation=1, table=0),
         "models": _tabs("pages/models.py", "model_tab", "model", leaderboard=0, curves=4, profit=2, importance=1,
-                        card=0),
+                        registry=0, card=0),
         "revenue": _tabs("pages/revenue.py", "clv_tab", "clv", survival=1, clv=2, risk=1, campaign=1),
         "segments": _tabs("pages/segments.py", "seg_tab", "seg", clusters=2, seniors=0, factors=1, map=1),
     }

@@ -251,6 +251,7 @@ def test_the_models_page_shows_the_refusal(models_copy, tmp_path, monkeypatch, a
         model.write_bytes(with_attribute(model.read_bytes(), "_note", payloads(flag)["builtins.exec"]))
         write_manifest(models_copy)
     monkeypatch.setenv("CHURN_MODELS_DIR", str(models_copy))
+    monkeypatch.setenv("CHURN_REGISTRY_DIR", str(tmp_path / "registry"))  # no champion yet: seeded from the copy
     get_settings.cache_clear()
     try:
         at = open_page("pages/models.py")

@@ -11,7 +11,7 @@ from churn_core.config import PROJECT_ROOT
 
 pytestmark = pytest.mark.unit
 
-SUBPACKAGES = ("data", "analytics", "prediction", "geo", "outreach")
+SUBPACKAGES = ("data", "analytics", "prediction", "geo", "outreach", "monitoring")
 PAGES = [PROJECT_ROOT / "Home.py", *sorted((PROJECT_ROOT / "pages").glob("*.py"))]
 
 
@@ -46,7 +46,7 @@ def test_subpackages_say_what_they_are_for_and_export_their_api(name) -> None:
 
 def test_the_flat_package_is_gone() -> None:
     flat = {p.stem for p in (PROJECT_ROOT / "churn_core").glob("*.py")}
-    assert flat == {"__init__", "auth", "charts", "cli", "config", "escaping", "formatting", "i18n", "studio"}
+    assert flat == {"__init__", "auth", "charts", "cli", "config", "escaping", "formatting", "i18n", "logs", "studio"}
 
 
 def test_storage_runs_no_analytics_or_models() -> None:

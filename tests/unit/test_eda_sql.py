@@ -105,13 +105,14 @@ def test_churn_by_tenure(case, warehouse) -> None:
     assert (got["n"].to_numpy() == expected["size"].to_numpy()).all()
 
 
-def test_numeric_histograms(case, warehouse) -> None:
+def test_numeric_histograms(case, warehouse, warehouse_table) -> None:
     f, sub = case
     bins = 20
     got = eda.numeric_histograms(warehouse, f, bins=bins)
     for feature in eda.NUMERIC_FEATURES:
         x = sub[feature].astype(float)
-        lo, hi = x.min(), x.max()
+        # bins between the minimum and maximum over all customers (shared by every filter: #17)
+        lo, hi = warehouse_table[feature].astype(float).min(), warehouse_table[feature].astype(float).max()
         idx = (
             np.zeros(len(x), dtype=int) if hi == lo else np.minimum(((x - lo) / (hi - lo) * bins).astype(int), bins - 1)
         )
