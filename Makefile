@@ -74,8 +74,11 @@ lint: setup ## ruff check and ruff format --check on the whole tree
 test: setup system-deps bq-emulator lint ## Set up, install the APT packages, lint, run pytest against the BigQuery emulator
 	$(BIN)/python tests/bq_emulator.py run -- $(BIN)/pytest
 
-bench: setup ## Run the app, map and warehouse benchmarks into benchmarks/results/ (about 25 min)
+bench: setup ## Run every benchmark into benchmarks/results/ (app, map, warehouse + EDA at 10M, compiled scoring, pages at scale, API, snapshot/retrain commands; over an hour)
 	$(BIN)/python benchmarks/bench_app.py
 	$(BIN)/python benchmarks/bench_map.py
 	$(BIN)/python benchmarks/bench_warehouse.py
 	$(BIN)/python benchmarks/bench_scoring.py
+	$(BIN)/python benchmarks/bench_pages.py --sizes 1000000 10000000
+	$(BIN)/python benchmarks/bench_api.py
+	$(BIN)/python benchmarks/bench_ops.py
