@@ -29,6 +29,12 @@ def _alerts(wh, version: str, snapshot: dt.date | None) -> list[dict]:
     return [a.as_dict() for a in health.health_alerts(wh, None, snapshot)]
 
 
+def _is_synthetic(wh, version: str, snapshot: dt.date) -> bool:
+    from churn_core.data.snapshots import is_synthetic_snapshot
+
+    return is_synthetic_snapshot(wh, snapshot)
+
+
 def _snapshot_drift(wh, version: str, snapshot: dt.date | None) -> pd.DataFrame:
     return drift.snapshot_drift(wh, snapshot)
 
@@ -76,7 +82,15 @@ def alert_text(alert: dict) -> str:
 
 
 def home_alert() -> None:
-    """Home's short warning when the latest snapshot breaches a threshold, with a link to the page."""
+    """Home's short warning when the latest snapshot breaches a threshold, with a link to the page.
+
+    Shown only to roles that may open the Model health page (its figures are the page's); others
+    see nothing and nothing is computed for them.
+    """
+    from ui.auth import allowed
+
+    if not allowed("health"):
+        return
     try:
         alerts = [a for a in _call(_alerts, None) if a["level"] == "alert"]
     except Exception:  # Home must show even when monitoring cannot be computed
@@ -136,6 +150,8 @@ def alerts(snapshot: dt.date | None) -> None:
 def drift_tab(snapshot: dt.date | None) -> None:
     """PSI per feature of ``snapshot`` (table and bars), then the drift of every logged scoring run."""
     s, lg = get_settings(), lang()
+    if snapshot is not None and _call(_is_synthetic, snapshot):  # chosen here, maybe not in the sidebar
+        st.warning(tr("snapshot.synthetic_banner", date=snapshot.isoformat(), drift=""), icon=":material/science:")
     if snapshot is not None and snapshot in _call(_reference):
         st.info(tr("health.is_reference"))
         st.code("churn-studio snapshot synthesize --drift", language="bash")

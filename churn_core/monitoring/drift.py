@@ -85,10 +85,13 @@ def psi(expected: np.ndarray, actual: np.ndarray, epsilon: float = EPSILON) -> f
 
 
 def status(value: float, settings=None) -> str:
-    """``"alert"`` at or above ``psi_alert``, ``"warn"`` at or above ``psi_warn``, else ``"ok"`` (NaN: ``"ok"``)."""
+    """``"alert"`` at or above ``psi_alert``, ``"warn"`` at or above ``psi_warn``, else ``"ok"``.
+
+    A PSI that cannot be computed (NaN: no values on one side) is ``"warn"``: unknown is never healthy.
+    """
     s = _settings(settings)
     if value is None or not np.isfinite(value):
-        return "ok"
+        return "warn"
     return "alert" if value >= s.psi_alert else "warn" if value >= s.psi_warn else "ok"
 
 
@@ -195,15 +198,18 @@ def summary_drift(reference: pd.DataFrame, feature_summary: dict[str, Any], sett
     for name, s in (feature_summary.get("features") or {}).items():
         if name not in reference.columns:
             continue
+        # missing values are one more bin on both sides: a feature going blank is drift, not "fewer rows"
         if s["kind"] == "numeric":
-            values = pd.to_numeric(reference[name], errors="coerce").dropna().to_numpy(dtype=float)
-            expected = histogram(values, s["edges"])
-            value = psi(expected, np.asarray(s["hist"]))
+            raw = pd.to_numeric(reference[name], errors="coerce")
+            values = raw.dropna().to_numpy(dtype=float)
+            expected = np.append(histogram(values, s["edges"]), int(raw.isna().sum()))
+            value = psi(expected, np.append(np.asarray(s["hist"]), int(s.get("missing", 0))))
             ref_mean, cur_mean = (float(values.mean()) if len(values) else None), s.get("mean")
         else:
             ref_counts = reference[name].dropna().astype(str).value_counts()
             cats = sorted(set(ref_counts.index) | set(s["counts"]))
-            value = psi(ref_counts.reindex(cats, fill_value=0).to_numpy(), [s["counts"].get(c, 0) for c in cats])
+            expected = np.append(ref_counts.reindex(cats, fill_value=0).to_numpy(), int(reference[name].isna().sum()))
+            value = psi(expected, [*(s["counts"].get(c, 0) for c in cats), int(s.get("missing", 0))])
             ref_mean = cur_mean = None
         rows.append({"feature": name, "kind": s["kind"], "psi": value, "status": status(value, settings),
                      "reference_mean": ref_mean, "current_mean": cur_mean})  # fmt: skip

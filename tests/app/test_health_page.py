@@ -104,5 +104,7 @@ def test_runs_outcomes_and_the_home_alert() -> None:
     home = open_page(role="analyst")
     warning = _texts(home.warning)
     assert t("health.home_alert", "ko").split("{")[0] in warning and "ROC-AUC" in warning
+    for role in ("marketer", "staff"):  # the alert's figures are the analyst-only page's
+        assert t("health.home_alert", "ko").split("{")[0] not in _texts(open_page(role=role).warning)
     # the alert's link to the page, besides the sidebar's and the page list's
     assert sum(link.proto.page == "health" for link in home.get("page_link")) == 3

@@ -54,7 +54,7 @@ def test_psi_is_the_documented_formula() -> None:
 
 def test_status_follows_the_thresholds_in_settings() -> None:
     s = Settings(_env_file=None, psi_warn=0.05, psi_alert=0.5)
-    assert [drift.status(v, s) for v in (0.01, 0.05, 0.3, 0.5, float("nan"))] == ["ok", "warn", "warn", "alert", "ok"]
+    assert [drift.status(v, s) for v in (0.01, 0.05, 0.3, 0.5, float("nan"))] == ["ok", "warn", "warn", "alert", "warn"]
     default = Settings(_env_file=None)
     assert (default.psi_warn, default.psi_alert) == (0.1, 0.2)
 
@@ -109,3 +109,12 @@ def test_summaries_hold_no_ids_and_use_the_reference_bins(customers) -> None:
     assert scores["mean"] == pytest.approx(p.mean())
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         summary.add(customers.head(2), [0.5, 1.5])
+
+
+def test_a_feature_going_blank_is_drift_not_fewer_rows(customers) -> None:
+    """Missing values are a bin of their own: half the monthly charges blank is an alert."""
+    current = customers.copy()
+    current.loc[current.index[::2], "monthly_charges"] = float("nan")
+    table = drift.frame_drift(customers, current).set_index("feature")
+    assert table.loc["monthly_charges", "status"] == "alert"
+    assert table.loc["tenure", "status"] == "ok"
