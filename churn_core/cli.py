@@ -457,12 +457,9 @@ def _ingest_snapshot(path: Path, day, replace: bool, is_synthetic: bool = False,
 
 def _score_snapshots(wh, settings, day, previous, rescore: bool = True) -> None:
     """Score snapshot ``day`` (new or replaced; or never scored) and ``previous`` (if never scored)."""
-    try:
-        from churn_core.monitoring import has_scoring_run
-        from churn_core.prediction.batch import score_snapshot
-    except (ImportError, AttributeError):
-        console.print("note: scoring of snapshots is not available yet; run `churn-studio score` for the latest")
-        return
+    from churn_core.monitoring import has_scoring_run
+    from churn_core.prediction.batch import score_snapshot
+
     for d in (previous, day):
         if d is None or (not (rescore and d == day) and has_scoring_run(wh, d)):
             continue
@@ -471,7 +468,10 @@ def _score_snapshots(wh, settings, day, previous, rescore: bool = True) -> None:
         except (FileNotFoundError, ValueError) as exc:  # no model for the schema, model file refused
             console.print(f"[red]scoring snapshot {d} failed: {escape(str(exc))}[/red]")
             raise typer.Exit(code=1) from exc
-        console.print(f"scored snapshot {d}: {escape(str(summary))}")
+        console.print(
+            f"scored snapshot {d}: {summary['n_rows']:,} customers in {summary['seconds']:.1f} s with model "
+            f"{escape(str(summary.get('model_version', '?')))} (run {escape(str(summary['run_id']))})"
+        )
 
 
 @snapshot_app.command("list")
