@@ -119,10 +119,10 @@ def test_a_click_over_a_cluster_sets_the_location(driver, app_url) -> None:
     for _ in range(3):
         try:
             wait(driver).until(ec.frame_to_be_available_and_switch_to_it(MAP_FRAME))
-            cluster = wait(driver).until(lambda d: d.execute_script(_CENTRAL_CLUSTER))
+            cluster = wait(driver, 45).until(lambda d: d.execute_script(_CENTRAL_CLUSTER))
             ActionChains(driver).move_to_element(cluster).click().perform()
-        except (StaleElementReferenceException, ElementNotInteractableException):
-            continue
+        except (StaleElementReferenceException, ElementNotInteractableException, TimeoutException):
+            continue  # the iframe we were in was replaced by a rerun: switch into the new one
         finally:
             driver.switch_to.default_content()
         try:
