@@ -544,20 +544,12 @@ def _next_month_end(day):
 
 
 def _champion_probabilities(frame, settings):
-    """Churn probabilities of ``frame`` from the champion model (the registry's, else the shipped bundle)."""
+    """Churn probabilities of ``frame`` from the registry's champion model, and its version."""
     from churn_core.data.schema import detect_schema
     from churn_core.prediction.features import feature_frame
+    from churn_core.prediction.registry import load_champion
 
-    schema = detect_schema(frame.columns)
-    try:
-        from churn_core.prediction.registry import load_champion
-
-        bundle, version = load_champion(settings, schema)
-    except ImportError:  # no model registry in this tree yet: the shipped bundle is the champion
-        from churn_core.prediction.training import load_schema_bundle, model_label
-
-        bundle = load_schema_bundle(schema, settings.models_dir)
-        version = model_label(bundle.card)["version"]
+    bundle, version = load_champion(settings, detect_schema(frame.columns))
     model = bundle.model
     return model.predict_proba(feature_frame(frame, model.features))[:, 1], str(version)
 

@@ -125,12 +125,9 @@ def snapshot_choice() -> dt.date | None:
     if not dates:
         st.caption(tr("health.no_snapshots"))
         return None
-    try:
-        from ui.data import selected_as_of
+    from ui.data import selected_as_of
 
-        chosen = selected_as_of() or dates[-1]
-    except Exception:  # the sidebar selector (design part A) not there
-        chosen = dates[-1]
+    chosen = selected_as_of() or dates[-1]
     options = list(reversed(dates))
     return st.selectbox(tr("health.snapshot"), options, index=options.index(chosen) if chosen in options else 0,
                         format_func=lambda d: d.isoformat(), key="health_snapshot")  # fmt: skip

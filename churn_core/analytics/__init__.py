@@ -63,6 +63,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "clv_by_customer",
             "clv_cltv_correlation",
             "clv_from_survival",
+            "clv_table",
             "customer_clv",
             "fit_on_sample",
             "identity_breaks",

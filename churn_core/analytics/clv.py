@@ -105,7 +105,29 @@ def customer_clv(
         (expected monthly revenue lost over the next 12 months: monthly charges × Σ of the
         probability of having churned by each month).
     """
-    surv = model.conditional_survival(customers, assumptions.horizon_months)
+    return clv_table(customers, model.conditional_survival(customers, assumptions.horizon_months), assumptions)
+
+
+def clv_table(
+    customers: pd.DataFrame, conditional_survival: np.ndarray, assumptions: CLVAssumptions = CLVAssumptions()
+) -> pd.DataFrame:
+    """:func:`customer_clv` from survival curves already evaluated (e.g. in closed form).
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame of shape (n_customers, n_columns)
+        ``customer_id`` and ``monthly_charges`` (USD/month).
+    conditional_survival : numpy.ndarray of shape (n_customers, horizon)
+        ``S(t + k | T > t)`` for k = 1..horizon, in the order of ``customers``.
+    assumptions : CLVAssumptions
+        Margin and discount (the horizon is the curves' width).
+
+    Returns
+    -------
+    pandas.DataFrame of shape (n_customers, 4)
+        As :func:`customer_clv`.
+    """
+    surv = np.asarray(conditional_survival, dtype=float)
     monthly = customers["monthly_charges"].to_numpy(dtype=float)
     return pd.DataFrame(
         {

@@ -155,11 +155,9 @@ class StoredSegmenter:
         KeyError
             If a customer has no stored segment (naming up to five IDs).
         """
-        ids = customers["customer_id"]
-        missing = ids[~ids.isin(self.labels_.index)]
-        if len(missing):
-            raise KeyError(f"no stored segment for {len(missing)} customers, e.g. {list(missing[:5])}")
-        return self.labels_.loc[ids.to_numpy()].to_numpy(dtype="int64")
+        from churn_core.analytics.survival import stored_rows
+
+        return stored_rows(self.labels_, customers, "segment").to_numpy(dtype="int64")
 
 
 def add_segments(customers: pd.DataFrame) -> pd.DataFrame:

@@ -133,14 +133,18 @@ def weibull_conditional_survival(tenure, log_lambda, rho, horizon: int = 60) -> 
     """``S(t + k | T > t)`` of Weibull curves for k = 1..horizon months (no model object needed).
 
     Computes what :meth:`SurvivalModel.conditional_survival` computes for a Weibull AFT model,
-    from the per-customer parameters of :meth:`SurvivalModel.weibull_parameters`.
+    from the per-customer parameters of :meth:`SurvivalModel.weibull_parameters`: lifelines'
+    cumulative hazard ``H(t) = exp(rho (log t - log_lambda))`` (its exponent capped as
+    ``safe_exp`` does), ``S = exp(-H)``, ``S(t + k) / max(S(t), 1e-12)`` clipped to [0, 1].
 
     Parameters
     ----------
     tenure : array-like of shape (n_customers,)
         Current tenure t (months, at least 0.5).
-    log_lambda, rho : array-like of shape (n_customers,)
-        Scale (log months) and shape of each customer's curve.
+    log_lambda : array-like of shape (n_customers,)
+        Scale of each customer's curve (log months).
+    rho : float or array-like of shape (n_customers,)
+        Shape of each customer's curve (one value: the same for all).
     horizon : int
         Months ahead.
 
@@ -149,15 +153,32 @@ def weibull_conditional_survival(tenure, log_lambda, rho, horizon: int = 60) -> 
     numpy.ndarray of shape (n_customers, horizon)
         Probabilities in [0, 1].
     """
-    tenure = np.asarray(tenure, dtype=float)
-    wanted = tenure[:, None] + np.arange(0, horizon + 1, dtype=float)[None, :]
-    log_t = np.log(np.clip(wanted, 1e-100, np.inf))
-    hazard = np.exp(np.clip(np.asarray(rho, dtype=float)[:, None] * (log_t - np.asarray(log_lambda)[:, None]),
-                            -np.inf, _SAFE_EXP_MAX))  # fmt: skip
-    with np.errstate(divide="ignore"):
-        values = np.exp(-hazard)
+    # log(t + k) for the few distinct tenures, then one row per customer
+    distinct, index = np.unique(np.asarray(tenure, dtype=float), return_inverse=True)
+    log_t = np.log(np.clip(distinct[:, None] + np.arange(0, horizon + 1, dtype=float)[None, :], 1e-100, np.inf))
+    rho = np.asarray(rho, dtype=float).reshape(-1, 1)
+    exponent = rho * (log_t[index] - np.asarray(log_lambda, dtype=float)[:, None])  # in place from here:
+    np.minimum(exponent, _SAFE_EXP_MAX, out=exponent)  # (rows x horizon) arrays are the memory of batch CLV
+    np.exp(exponent, out=exponent)
+    np.negative(exponent, out=exponent)
+    values = np.exp(exponent, out=exponent)  # S(t + k), k = 0..horizon
     out = values[:, 1:] / np.maximum(values[:, :1], 1e-12)
-    return np.clip(out, 0.0, 1.0)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def stored_rows(stored: pd.DataFrame | pd.Series, customers: pd.DataFrame, what: str):
+    """Rows of ``stored`` (indexed by ``customer_id``) for each of ``customers``, in their order.
+
+    Raises
+    ------
+    KeyError
+        If a customer has no stored row (naming ``what`` and up to five IDs).
+    """
+    ids = customers["customer_id"]
+    missing = ids[~ids.isin(stored.index)]
+    if len(missing):
+        raise KeyError(f"no stored {what} for {len(missing)} customers, e.g. {list(missing[:5])}")
+    return stored.loc[ids.to_numpy()]
 
 
 class StoredSurvival:
@@ -189,11 +210,7 @@ class StoredSurvival:
         KeyError
             If a customer has no stored curve (naming up to five IDs).
         """
-        ids = customers["customer_id"]
-        missing = ids[~ids.isin(self.parameters_.index)]
-        if len(missing):
-            raise KeyError(f"no stored survival curve for {len(missing)} customers, e.g. {list(missing[:5])}")
-        p = self.parameters_.loc[ids.to_numpy()]
+        p = stored_rows(self.parameters_, customers, "survival curve")
         return weibull_conditional_survival(p["tenure"], p["log_lambda"], p["rho"], horizon)
 
 

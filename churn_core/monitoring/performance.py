@@ -13,7 +13,7 @@ customer-weighted mean gap between predicted and observed churn over 10 equal-wi
 bins). Each gets a 95 % confidence interval from :func:`scipy.stats.bootstrap`: paired resampling
 of (outcome, probability) pairs, percentile method, ``bootstrap_resamples`` resamples, fixed seed.
 The calibration table's observed rates get Wilson 95 % intervals
-(:meth:`scipy.stats.binomtest(...).proportion_ci`). With fewer than ``min_outcome_events``
+(:func:`churn_core.analytics.eda.add_rate_ci`). With fewer than ``min_outcome_events``
 churners the result is flagged ``too_few`` (the intervals are then too wide to tell anything).
 """
 
@@ -105,19 +105,19 @@ def calibration_table(y_true, proba, n_bins: int = CALIBRATION_BINS) -> pd.DataF
         ``bin_low``, ``bin_high``, ``n``, ``predicted`` (mean probability), ``observed`` (churn
         rate), ``low`` and ``high`` (Wilson 95 % interval of the observed rate); NaN for an empty bin.
     """
+    from churn_core.analytics.eda import add_rate_ci  # the EDA pages' Wilson intervals
+
     y, p = np.asarray(y_true, dtype=float), np.asarray(proba, dtype=float)
     index = np.minimum((p * n_bins).astype(int), n_bins - 1)
-    rows = []
-    for b in range(n_bins):
-        inside = index == b
-        n, k = int(inside.sum()), int(y[inside].sum())
-        if n:
-            ci = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
-            row = (float(p[inside].mean()), k / n, float(ci.low), float(ci.high))
-        else:
-            row = (np.nan,) * 4
-        rows.append((b / n_bins, (b + 1) / n_bins, n, *row))
-    return pd.DataFrame(rows, columns=["bin_low", "bin_high", "n", "predicted", "observed", "low", "high"])
+    bins = np.arange(n_bins)
+    n = np.bincount(index, minlength=n_bins)
+    counts = pd.DataFrame({
+        "bin_low": bins / n_bins, "bin_high": (bins + 1) / n_bins, "n": n,
+        "churned": np.bincount(index, y, n_bins).round(),
+        "predicted": [p[index == b].mean() if n[b] else np.nan for b in bins],
+    })  # fmt: skip
+    out = add_rate_ci(counts).rename(columns={"churn_rate": "observed", "ci_low": "low", "ci_high": "high"})
+    return out[["bin_low", "bin_high", "n", "predicted", "observed", "low", "high"]]
 
 
 # -- from the warehouse -----------------------------------------------------------------------------

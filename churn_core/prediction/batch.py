@@ -165,13 +165,9 @@ def _snapshot_of(wh: Warehouse) -> dt.date | None:
     own = getattr(wh, "snapshot_date", None)
     if isinstance(own, dt.date):
         return own
-    try:
-        from churn_core.data.snapshots import latest_snapshot_date  # design part A
+    from churn_core.data.snapshots import latest_snapshot_date
 
-        return latest_snapshot_date(wh)
-    except Exception as exc:  # no snapshots yet
-        _log.debug("no snapshot date for the run (%s)", exc)
-        return None
+    return latest_snapshot_date(wh)
 
 
 def _schema_of(wh: Warehouse) -> str:
@@ -185,7 +181,7 @@ def _schema_of(wh: Warehouse) -> str:
 
 
 def champion_model(settings=None, schema: str = "extended") -> tuple[ChurnEnsemble, str, str]:
-    """The model that scores: the registry's champion (design part B), else the trained model of ``models_dir``.
+    """The model that scores: the registry's champion (:func:`churn_core.prediction.registry.load_champion`).
 
     Returns
     -------
@@ -200,15 +196,10 @@ def champion_model(settings=None, schema: str = "extended") -> tuple[ChurnEnsemb
     """
     from churn_core.config import get_settings
     from churn_core.data.loading import file_sha256
-    from churn_core.prediction.training import MODEL_FILE, bundle_dir, load_schema_bundle
+    from churn_core.prediction.registry import champion_dir, load_champion
+    from churn_core.prediction.training import MODEL_FILE
 
     settings = settings or get_settings()
-    try:
-        from churn_core.prediction.registry import champion_dir, load_champion
-    except ImportError:
-        bundle = load_schema_bundle(schema, settings.models_dir)
-        sha = file_sha256(bundle_dir(settings.models_dir, schema) / MODEL_FILE)
-        return bundle.model, sha[:12], sha
     bundle, version = load_champion(settings, schema)
     return bundle.model, version, file_sha256(champion_dir(settings, schema) / MODEL_FILE)
 
@@ -221,7 +212,7 @@ def score_snapshot(
     Parameters
     ----------
     wh : Warehouse
-        The warehouse (its ``at(snapshot_date)`` view is scored, design part A).
+        The warehouse (its ``at(snapshot_date)`` view is scored).
     snapshot_date : datetime.date or None
         A registered snapshot; None scores ``customers`` (the latest snapshot) and logs the latest
         snapshot's date (None without snapshots).

@@ -167,12 +167,10 @@ COMPILED_SUBDIR = "compiled"
 
 
 def _compile(path: Path) -> None:
-    """``compile_bundle(path)`` of the scoring-speed work, when it exists and the version has no compiled
-    form yet (never fatal; the compiled form is checked when it is loaded)."""
-    try:
-        from churn_core.prediction.compiled import compile_bundle
-    except ImportError:
-        return
+    """:func:`churn_core.prediction.compiled.compile_bundle` of ``path`` unless it has a compiled form
+    (never fatal; the compiled form is checked when it is loaded)."""
+    from churn_core.prediction.compiled import compile_bundle
+
     if (path / COMPILED_SUBDIR / "compiled.json").is_file():
         return
     try:

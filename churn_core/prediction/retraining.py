@@ -155,15 +155,11 @@ def labelled_snapshots(wh: Warehouse) -> tuple[list[dt.date], dt.date]:
     Raises
     ------
     NotEnoughLabelledData
-        With fewer than two snapshots (or without :mod:`churn_core.data.snapshots`: then only the
-        ``customers`` table exists, one snapshot).
+        With fewer than two snapshots.
     """
-    try:
-        from churn_core.data.snapshots import snapshot_dates
-    except ImportError:  # no snapshot support: the customers table alone is one snapshot
-        dates: list[dt.date] = []
-    else:
-        dates = sorted(snapshot_dates(wh))
+    from churn_core.data.snapshots import snapshot_dates
+
+    dates = sorted(snapshot_dates(wh))
     if len(dates) < 2:
         raise NotEnoughLabelledData(
             f"retraining needs at least two snapshots (found {len(dates)}): the newest is held out to compare "

@@ -274,12 +274,12 @@ def _clv_worker() -> ThreadPoolExecutor:
 def _weibull_clv(clv_model: SurvivalModel, customers: pd.DataFrame) -> pd.DataFrame | None:
     """:func:`~churn_core.analytics.clv.customer_clv` of a Weibull AFT model in closed form; None for other models.
 
-    ``H(t) = exp(ρ (log t − log λ))`` (lifelines' cumulative hazard, its exponent capped as
-    ``safe_exp`` does), ``S = exp(−H)``, ``S(t + k | T > t) = S(t + k) / max(S(t), 1e-12)``
-    clipped to [0, 1], exactly the steps of :meth:`SurvivalModel.conditional_survival`; the linear
-    predictor comes from the fitted coefficients of the design-matrix columns.
+    The curves are :func:`~churn_core.analytics.survival.weibull_conditional_survival` of the
+    fitted shape and of each customer's scale, whose linear predictor comes from the fitted
+    coefficients of the design-matrix columns.
     """
-    from churn_core.analytics.clv import CLVAssumptions, clv_from_survival
+    from churn_core.analytics.clv import CLVAssumptions, clv_table
+    from churn_core.analytics.survival import weibull_conditional_survival
 
     fitter = getattr(clv_model, "model_", None)
     if clv_model.kind != "weibull" or clv_model.strata or type(fitter).__name__ != "WeibullAFTFitter":
@@ -291,28 +291,9 @@ def _weibull_clv(clv_model: SurvivalModel, customers: pd.DataFrame) -> pd.DataFr
     if log_lambda is None:
         return None
     assumptions = CLVAssumptions()
-    shape = float(np.exp(rho["Intercept"]))
     tenure = customers["tenure"].clip(lower=0.5).to_numpy(dtype="float64")  # as SurvivalModel: joined this month
-    # log(t + k) for the few distinct tenures, then one row per customer
-    distinct, index = np.unique(tenure, return_inverse=True)
-    steps = np.arange(0, assumptions.horizon_months + 1.0)
-    log_times = np.log(np.clip(distinct[:, None] + steps[None, :], 1e-100, None))
-    exponent = shape * (log_times[index] - log_lambda[:, None])
-    np.minimum(exponent, _SAFE_EXP_MAX, out=exponent)
-    np.exp(exponent, out=exponent)
-    np.negative(exponent, out=exponent)
-    survival = np.exp(exponent, out=exponent)  # S(t + k), k = 0..horizon
-    surv = survival[:, 1:] / np.maximum(survival[:, :1], 1e-12)
-    np.clip(surv, 0.0, 1.0, out=surv)
-    monthly = customers["monthly_charges"].to_numpy(dtype=float)
-    return pd.DataFrame(
-        {
-            "customer_id": customers["customer_id"].to_numpy(),
-            "expected_months": surv.sum(axis=1),
-            "clv_usd": clv_from_survival(monthly * assumptions.margin_rate, surv, assumptions.annual_discount),
-            "revenue_at_risk_12m_usd": monthly * (1.0 - surv[:, :12]).sum(axis=1),
-        }
-    )
+    surv = weibull_conditional_survival(tenure, log_lambda, np.exp(rho["Intercept"]), assumptions.horizon_months)
+    return clv_table(customers, surv, assumptions)
 
 
 def _survival_linear_predictor(
@@ -350,9 +331,6 @@ def _survival_linear_predictor(
         return None
     out += customers[numeric].to_numpy(dtype="float64") @ lam[numeric].to_numpy()
     return out
-
-
-_SAFE_EXP_MAX = float(np.log(np.finfo(float).max) - 75)  # lifelines.utils.safe_exp's cap
 
 
 def score_and_explain(
