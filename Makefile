@@ -23,6 +23,10 @@ ASSETS := static/vendor/.installed
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
+	# causalml (uplift meta-learners, Qini/AUUC) without its declared deps: it names plain `xgboost`
+	# (which would pull a 469 MB NCCL wheel beside xgboost-cpu) and plotting and tree extras the
+	# project does not import; what its meta-learners and metrics import is in pyproject.toml.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c requirements.lock causalml
 	touch $(STAMP)
 
 # Leaflet and plugins from the npm registry, served by the app itself (no CDN at run time).
