@@ -1,7 +1,7 @@
 """Data drift: population stability index (PSI) per feature between the training data and what is scored.
 
 **Reference.** The customers the champion was trained on: the snapshots of
-``champion_info(settings)["trained_on"]`` (:mod:`churn_core.prediction.registry`, design part B);
+``champion_info(settings)["trained_on"]`` (:mod:`churn_core.prediction.registry`);
 without a registry, the earliest snapshot (:mod:`churn_core.data.snapshots`); without snapshots,
 the ``customers`` table. At most ``max_fit_rows`` customers per snapshot (the deterministic
 sample of :func:`churn_core.data.customers.customer_sample`).
@@ -98,32 +98,28 @@ def status(value: float, settings=None) -> str:
 # -- the reference ---------------------------------------------------------------------------------
 def reference_dates(wh: Warehouse, settings=None, schema: str = "extended") -> list[dt.date]:
     """Snapshot dates of the reference (see the module docstring); ``[]`` means the ``customers`` table."""
-    try:
-        from churn_core.prediction.registry import champion_info  # design part B
+    from churn_core.prediction.registry import champion_info
 
+    try:
         trained = [dt.date.fromisoformat(str(d)[:10]) for d in champion_info(settings, schema).get("trained_on") or []]
-        known = set(snapshot_list(wh))
-        if trained and known and set(trained) <= known:  # else: not this warehouse's snapshots
-            return sorted(trained)
-    except Exception as exc:  # no registry yet, or no champion
+    except (OSError, ValueError, KeyError) as exc:  # no champion (yet) or an unreadable pointer: the first snapshot
         _log.debug("no champion training dates (%s)", exc)
-    dates = snapshot_list(wh)
-    return dates[:1]
+        trained = []
+    known = set(snapshot_list(wh))
+    if trained and known and set(trained) <= known:  # else: not this warehouse's snapshots
+        return sorted(trained)
+    return sorted(known)[:1]
 
 
 def snapshot_list(wh: Warehouse) -> list[dt.date]:
-    """The warehouse's snapshot dates, oldest first (``[]`` without the snapshots module or table)."""
-    try:
-        from churn_core.data.snapshots import snapshot_dates  # design part A
+    """The warehouse's snapshot dates, oldest first (``[]`` without the snapshots table)."""
+    from churn_core.data.snapshots import snapshot_dates
 
-        return sorted(snapshot_dates(wh))
-    except Exception as exc:
-        _log.debug("no snapshots (%s)", exc)
-        return []
+    return sorted(snapshot_dates(wh))
 
 
 def view(wh: Warehouse, snapshot_date: dt.date | None) -> Warehouse:
-    """``wh.at(snapshot_date)`` (design part A); the warehouse itself for None or without ``at``."""
+    """``wh.at(snapshot_date)``; the warehouse itself for None or without ``at``."""
     at = getattr(wh, "at", None)
     if snapshot_date is None or at is None:
         return wh

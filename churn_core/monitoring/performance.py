@@ -1,6 +1,6 @@
 """Realised performance: how well the scores of a snapshot predicted who actually left.
 
-Outcomes (table ``outcomes``, design part A: ``snapshot_date``, ``customer_id``, ``churned``) say,
+Outcomes (table ``outcomes`` of :mod:`churn_core.data.snapshots`: ``snapshot_date``, ``customer_id``, ``churned``) say,
 for the customers of an earlier snapshot, whether they churned by the next one. They are joined
 with that snapshot's scores: the ``scores`` rows of its latest logged command run
 (:func:`churn_core.prediction.batch.score_snapshot`). A snapshot with outcomes but no stored
@@ -181,30 +181,26 @@ def scored_outcomes(wh: Warehouse, snapshot_date: dt.date, settings=None) -> tup
 
 
 def _synthetic(wh: Warehouse, dates: list[dt.date]) -> bool:
-    try:
-        from churn_core.data.snapshots import is_synthetic_snapshot  # design part A
+    from churn_core.data.snapshots import is_synthetic_snapshot
 
-        return any(is_synthetic_snapshot(wh, d) for d in dates)
-    except Exception:
-        return False
+    return any(is_synthetic_snapshot(wh, d) for d in dates)
 
 
 def card_cv_metrics(settings=None, schema: str = "extended") -> dict[str, dict[str, float]]:
     """Cross-validated ``mean`` and ``std`` of each metric for all customers, from the champion's model card.
 
-    The card of the registry's champion (design part B), else the one in ``models_dir``; ``{}`` when
+    The card of the registry's champion, else (no champion) the one in ``models_dir``; ``{}`` when
     neither can be read or the card has no evaluation.
     """
     import json
 
+    from churn_core.prediction.registry import champion_dir
     from churn_core.prediction.training import CARD_FILE, bundle_dir
 
     s = _settings(settings)
     try:
-        from churn_core.prediction.registry import champion_dir
-
         directory = champion_dir(s, schema)
-    except Exception:
+    except (OSError, ValueError, KeyError):  # no champion or an unreadable pointer
         directory = bundle_dir(s.models_dir, schema)
     try:
         card = json.loads((directory / CARD_FILE).read_text(encoding="utf-8"))

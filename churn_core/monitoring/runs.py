@@ -58,7 +58,7 @@ SCORE_EDGES: tuple[float, ...] = tuple(round(i / 10, 1) for i in range(11))
 #: Most distinct values counted per categorical feature (declared categories are far fewer).
 MAX_CATEGORIES = 50
 OTHER = "__other__"
-_VERSION = re.compile(r"^\d{8}-[0-9a-f]{8}$")  # a registry version (design part B)
+_VERSION = re.compile(r"^\d{8}-[0-9a-f]{8}$")  # a registry version
 
 
 def feature_kinds(columns: Iterable[str]) -> dict[str, str]:
@@ -323,19 +323,19 @@ def model_version_of(model_sha256: str, settings=None, schema: str = "extended")
 
     ``model_sha256`` may also be a registry version already (``YYYYMMDD-<8 hex>``): it is returned as is.
 
-    The champion's version ends with the first 8 hex of its model file's SHA-256 (design part B);
+    The champion's version ends with the first 8 hex of its model file's SHA-256;
     without a registry (or when the served model is not the champion) the first 12 hex of
     ``model_sha256`` are used.
     """
     if _VERSION.match(model_sha256 or ""):  # already a registry version
         return model_sha256
-    try:
-        from churn_core.prediction.registry import champion_version  # part B; absent before it lands
+    from churn_core.prediction.registry import champion_version
 
+    try:
         version = champion_version(settings, schema)
         if version and model_sha256 and str(version).endswith(model_sha256[:8]):
             return str(version)
-    except Exception:  # no registry yet, no champion: the hash names the model
+    except (OSError, ValueError, KeyError):  # no champion: the hash names the model
         pass
     return model_sha256[:12] if model_sha256 else "unknown"
 
