@@ -191,6 +191,8 @@ def _base_warehouse() -> Warehouse:
 # -- customer snapshots: the sidebar's "as of" date (issue #14, churn_core.data.snapshots) --------
 #: Session-state key of the snapshot date chosen in the sidebar (``datetime.date``; absent or None: the latest).
 AS_OF_KEY = "as_of"
+#: Seconds a BigQuery warehouse's build key (one metadata query) is reused by :func:`_precomputed_or`.
+BUILD_KEY_TTL_S = 60
 
 
 @st.cache_data(show_spinner=False, ttl=60, max_entries=8)
@@ -438,19 +440,34 @@ def _stored(wh: Warehouse, read: tuple, sample_rows: int, build_key: str) -> Any
     return getattr(precomputed, read[0])(wh, sample_rows, *read[1:])
 
 
+@st.cache_data(show_spinner=False, ttl=BUILD_KEY_TTL_S, max_entries=16)
+def _build_key(version: str, rows: int) -> str:
+    """:func:`churn_core.analytics.precomputed.build_key` of the warehouse, re-read at most every
+    :data:`BUILD_KEY_TTL_S` seconds per data version (one metadata query, not one per result and rerun)."""
+    from churn_core.analytics import precomputed
+
+    return precomputed.build_key(warehouse(), rows)
+
+
 def _precomputed_or(read: tuple, fit: Callable, *args: Any, resource: bool = False, say: bool = True) -> Any:
     """The build's stored result (:mod:`churn_core.analytics.precomputed`), else ``fit`` run here, said on the page.
 
     The stored result is looked up under the current build key (the build's ``raw_sha256`` and
-    ``built_at``, the customers table, the sample size), read on every call outside the cache: a
-    rebuilt warehouse or another snapshot never gets an old result. Without one (a warehouse built
-    before the step existed, an older snapshot), ``fit(wh, sample_rows, *args)`` computes it as the
-    page always did, once per data version, and (``say``) a caption says it was computed on the page.
+    ``built_at``, the customers table, the sample size): read on every call on DuckDB, so a rebuilt
+    warehouse or another snapshot never gets an old result; on BigQuery re-read at most every
+    :data:`BUILD_KEY_TTL_S` seconds per data version (another snapshot still gets its own key at once).
+    Without one (a warehouse built before the step existed, an older snapshot),
+    ``fit(wh, sample_rows, *args)`` computes it as the page always did, once per data version, and
+    (``say``) a caption says it was computed on the page.
     """
     from churn_core.analytics import precomputed
 
-    rows = get_settings().max_fit_rows
-    key = precomputed.build_key(warehouse(), rows)
+    settings = get_settings()
+    rows = settings.max_fit_rows
+    if settings.warehouse_backend == "bigquery":  # a metadata query costs a round trip there
+        key = _build_key(data_version(), rows)
+    else:  # DuckDB: read on every call (a rebuilt warehouse never gets an old result)
+        key = precomputed.build_key(warehouse(), rows)
     stored = cached(_stored, read, rows, key, resource=resource)
     if stored is not None:
         return stored
