@@ -48,9 +48,10 @@ log = logging.getLogger("churn_core.auth")
 #: What each role may do. ``read``: aggregate pages; ``read_customers``: customer rows on
 #: screen (scores, at-risk lists, CLV, segment members); ``download_customers``: CSV
 #: downloads of customer rows; ``map``: the store map when it is not public; ``send``:
-#: the outreach page (contacts, campaigns, sending); ``health``: the model health page (analysts only).
+#: the outreach page (contacts, campaigns, sending); ``health``: the model health page (analysts only);
+#: ``uplift``: the uplift page (analysts only).
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "analyst": frozenset({"read", "read_customers", "download_customers", "health"}),
+    "analyst": frozenset({"read", "read_customers", "download_customers", "health", "uplift"}),
     "marketer": frozenset({"read", "read_customers", "map"}),
     "staff": frozenset({"read", "read_customers", "download_customers", "map", "send"}),
 }
@@ -67,6 +68,7 @@ PAGE_PERMISSIONS: dict[str, str] = {
     "segments": "read_customers",
     "outreach": "send",
     "health": "health",
+    "uplift": "uplift",  # the uplift page (issue #15): analysts only, like model health
 }
 
 #: Pages that show only aggregates or non-personal data, so they may be made public.

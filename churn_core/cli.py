@@ -52,6 +52,12 @@ model_app = typer.Typer(
 app.add_typer(model_app, name="model")
 snapshot_app = typer.Typer(help="Dated customer snapshots (monthly extracts, synthetic month).", no_args_is_help=True)
 app.add_typer(snapshot_app, name="snapshot")
+from churn_core.outreach.commands import campaign_app  # noqa: E402  plan → send → outcomes → report (issue #15)
+
+app.add_typer(campaign_app, name="campaign")
+from churn_core.uplift.commands import uplift_app  # noqa: E402  uplift model: fit → evaluate → audience (issue #15)
+
+app.add_typer(uplift_app, name="uplift")
 console = Console()
 
 
@@ -156,6 +162,16 @@ def score_command(
         f"run {result['run_id']}: {result['n_rows']:,} customers in {result['seconds']:.1f} s "
         f"({result['customers_per_second']:,.0f}/s) -> {wh.table('scores')}"
     )
+    _store_alerts(wh, settings)
+
+
+def _store_alerts(wh, settings) -> None:
+    """Store the latest snapshot's model-health alerts for Home after a scoring run, and print them."""
+    from churn_core.monitoring.health import store_latest_alerts
+
+    alerts = store_latest_alerts(wh, settings=settings)
+    breaches = [a for a in alerts if a.get("level") == "alert"]
+    console.print(f"model health: {len(breaches)} alert(s), {len(alerts) - len(breaches)} warning(s) stored for Home")
 
 
 @model_app.command("manifest")
@@ -472,6 +488,7 @@ def _score_snapshots(wh, settings, day, previous, rescore: bool = True) -> None:
             f"scored snapshot {d}: {summary['n_rows']:,} customers in {summary['seconds']:.1f} s with model "
             f"{escape(str(summary.get('model_version', '?')))} (run {escape(str(summary['run_id']))})"
         )
+    _store_alerts(wh, settings)
 
 
 @snapshot_app.command("list")

@@ -100,6 +100,28 @@ class Settings(BaseSettings):
         Twilio credentials; without them SMS go to the outbox only (rendered, not sent).
     twilio_base_url : str, optional
         Replaces https://api.twilio.com (a local stub for tests).
+    solapi_api_key, solapi_api_secret : str, SecretStr
+        SOLAPI credentials (HMAC-SHA256 API key and secret; never in git). Without them the Korean
+        channels (``sms_kr``, ``alimtalk``, ``brand``) go to the outbox only (rendered, not sent).
+    solapi_base_url : str
+        Root of the SOLAPI API (``https://api.solapi.com``; a local stub in tests).
+    solapi_sender_number : str, optional
+        The sender number (발신번호) of SOLAPI messages; it must be one of ``solapi_registered_senders``.
+    solapi_registered_senders : list of str
+        Sender numbers registered in advance with SOLAPI (발신번호 사전등록, 전기통신사업법 제84조의2);
+        a sender outside this list, or none, refuses every SOLAPI message (held, reason
+        ``sender_not_registered``).
+    kakao_pf_id : str, optional
+        The KakaoTalk channel's profile id (pfId) for 알림톡 and 브랜드 메시지.
+    alimtalk_template_codes : dict of str to str
+        Template id of this app → the template code Kakao approved for it (``{"alimtalk_notice":
+        "KA01TP…"}``); an 알림톡 whose template has no approved code is held (``template_not_approved``).
+    brand_targeting : {"I", "M", "N"}
+        Targeting of 브랜드 메시지 (Kakao's codes; ``I``: the channel's friends only).
+    message_cost_usd : dict of str to float
+        Assumed cost of one message per campaign channel, in USD (an assumption, not a quote: about
+        list prices at 1,400 KRW/USD; Twilio ``sms`` 0.06, SOLAPI ``sms_kr`` 0.02 (LMS costs more),
+        ``alimtalk`` 0.01, ``brand`` 0.015, ``email`` 0.001). Campaign reports use it.
     smtp_host, smtp_port, smtp_username, smtp_password, smtp_from, smtp_starttls
         SMTP server for e-mail; without a host e-mail goes to the outbox only.
     unsubscribe_url : str
@@ -268,6 +290,28 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_base_url: str | None = None
+    # Korean channels (issue #15, churn_core.outreach.korean): SOLAPI SMS/LMS, KakaoTalk 알림톡 and 브랜드 메시지
+    solapi_api_key: str | None = None
+    solapi_api_secret: SecretStr | None = None
+    solapi_base_url: str = "https://api.solapi.com"
+    solapi_sender_number: str | None = None
+    solapi_registered_senders: list[str] = Field(default_factory=list)
+    kakao_pf_id: str | None = None
+    alimtalk_template_codes: dict[str, str] = Field(default_factory=dict)
+    brand_targeting: Literal["I", "M", "N"] = "I"
+    #: Assumed cost of one message per campaign channel (USD; list prices of 2026 at about 1,400 KRW/USD).
+    message_cost_usd: dict[str, float] = Field(
+        default_factory=lambda: {"sms": 0.06, "sms_kr": 0.02, "alimtalk": 0.01, "brand": 0.015, "email": 0.001}
+    )
+
+    @field_validator("message_cost_usd")
+    @classmethod
+    def _costs_not_negative(cls, value: dict[str, float]) -> dict[str, float]:
+        negative = sorted(k for k, v in value.items() if v < 0)
+        if negative:
+            raise ValueError(f"message costs cannot be negative: {negative}")
+        return value
+
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None

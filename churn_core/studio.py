@@ -7,6 +7,7 @@ app, the commands and the tests open the same warehouse.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from churn_core.analytics.eda_cube import build_eda_cube
@@ -15,14 +16,34 @@ from churn_core.analytics.segments import add_segments
 from churn_core.config import Settings, get_settings
 from churn_core.data.warehouse import Warehouse, open_warehouse
 
+_log = logging.getLogger(__name__)
+
 #: What the build adds to validated customers before writing them (k-means ``segment``).
 STUDIO_ENRICH = add_segments
+
+
 #: Steps run after every build or ingest, once ``customers`` is written (aggregate tables,
 #: precomputed survival / CLV / segment tables): each ``step(wh, progress)``.
 #: ``CHURN_BUILD_STEPS=false`` leaves them out (pages then compute on first load and say so).
+def store_health_alerts(wh: Warehouse, progress=None) -> None:
+    """After-build step: the latest snapshot's model-health alerts, stored for Home
+    (:func:`churn_core.monitoring.health.store_latest_alerts`).
+
+    A failure is logged as a warning and leaves the build as it is: Home then shows no alert
+    until the health page or the next ``score`` / ``ingest`` stores them.
+    """
+    from churn_core.monitoring.health import store_latest_alerts
+
+    try:
+        store_latest_alerts(wh, progress)
+    except Exception:  # a build must not fail on its monitoring summary
+        _log.warning("model-health alerts not stored after the build", exc_info=True)
+
+
 STUDIO_AFTER_BUILD: tuple = (
     build_eda_cube,  # EDA aggregate tables (churn_core.analytics.eda_cube)
     precompute_analytics,  # survival, CLV, segments, factor loadings for the pages (churn_core.analytics.precomputed)
+    store_health_alerts,  # Home's alert (after precompute, which rewrites analytics_results)
 )
 
 

@@ -24,9 +24,11 @@ from ui import (
     warehouse,
 )  # fmt: skip
 from ui.auth import role_name, role_names
+from ui.campaign_results import campaign_results
 from ui.data import audience_customers, present
 from ui.outreach import contact_import, send_step
 from ui.tables import show_ledger
+from ui.uplift import audience_ranking as uplift_ranking
 from ui.widgets import template_label
 
 page_setup("nav.outreach", ":material/campaign:")
@@ -51,7 +53,7 @@ with st.expander(tr("out.reconfirm")):
 
 st.header(tr("out.audience"))
 c1, c2, c3 = st.columns(3)
-channel = c1.selectbox(tr("out.channel"), contacts.CHANNELS, format_func=lambda c: tr(f"out.channel_{c}"),
+channel = c1.selectbox(tr("out.channel"), contacts.CAMPAIGN_CHANNELS, format_func=lambda c: tr(f"out.channel_{c}"),
                        key=relabel("o_ch"))  # fmt: skip
 tiers = c2.multiselect(tr("out.tiers"), AT_RISK_TIERS[::-1], default=AT_RISK_TIERS[::-1],
                        format_func=lambda t: tr(f"tier.{t}"), key=relabel("o_tiers"))  # fmt: skip
@@ -67,6 +69,7 @@ consented = c3.checkbox(tr("out.consented_only"), value=True, key="o_consent")
 customers = audience_customers()
 audience = outreach.build_audience(at_risk_senior_scores(), customers, book, channel, tuple(tiers), tuple(ages),
                                    tuple(gus), tuple(segments), consented)  # fmt: skip
+audience = uplift_ranking(wh, audience)  # churn risk | expected incremental profit, both outlooks (ui.uplift)
 st.metric(tr("out.audience_size"), f"{len(audience):,}")
 if audience.empty:
     st.info(tr("out.audience_empty"), icon=":material/group_off:")
@@ -126,7 +129,4 @@ statuses = st.multiselect(tr("out.ledger_status"), list(outreach.STATUSES), key=
                           format_func=lambda s: tr(f"status.{s}"), placeholder=tr("filters.all"))  # fmt: skip
 view = led[led["campaign_id"].isin(chosen or campaigns) & led["status"].isin(statuses or outreach.STATUSES)]
 show_ledger(view, tr("out.ledger_download"), "outbox_ledger.csv", key="o_led_dl")  # statuses translated, KST
-for cid in chosen:
-    st.subheader(tr("out.effect", campaign=cid))
-    st.caption(tr("out.effect_note"))
-    st.dataframe(outreach.effect(wh, cid), hide_index=True)
+campaign_results(wh, chosen)  # treated vs control with CIs, costs, net effect, CSV (ui.campaign_results)

@@ -410,26 +410,67 @@ def model_table(name: str) -> pd.DataFrame | None:
 
 
 def at_risk_senior_scores(economics=None) -> pd.DataFrame:
-    """At-risk seniors, per economics: from the latest ``churn-studio score`` run of this model, else the sample.
+    """At-risk seniors, per economics, from stored scores of the champion; scored here only when none are stored.
 
-    The run is looked up on every call (outside the cache), so a batch run that finishes
-    while the app is open is used from the next rerun on.
+    Which stored scores (:func:`churn_core.prediction.at_risk.stored_at_risk_source`, looked up on
+    every call outside the cache, so a scoring run, an ingest or a promotion reaches the next rerun):
+    the latest ``churn-studio score`` run of the champion over the customers shown, else the
+    probabilities the build or ingest stored for the model sample by the champion. With neither
+    (a champion promoted since, a warehouse built without its after-build steps), the sample's
+    seniors are scored here in chunks under a progress bar, and a caption says so.
     """
-    from churn_core.prediction.batch import latest_run
+    from churn_core.prediction.at_risk import stored_at_risk_source
     from churn_core.prediction.business import Economics
 
     economics = economics or Economics.from_settings()
-    run = latest_run(warehouse(), model_version())
-    run_id = None if run is None else str(run["run_id"])
-    return cached(_at_risk, economics.model_dump_json(), get_settings().max_fit_rows, run_id, model=True)
+    rows, sha = get_settings().max_fit_rows, model_version()
+    source = stored_at_risk_source(warehouse(), sha, rows)
+    if source is not None:
+        return cached(_at_risk_stored, economics.model_dump_json(), source, sha)
+    return _at_risk_scored_here(economics, rows)
 
 
-def _at_risk(wh: Warehouse, economics_json: str, sample_rows: int, run_id: str | None) -> pd.DataFrame:
-    from churn_core.prediction.at_risk import at_risk_seniors_in_warehouse
+def _at_risk_stored(wh: Warehouse, economics_json: str, source: tuple[str, str], model_sha256: str) -> pd.DataFrame:
+    from churn_core.prediction import at_risk
     from churn_core.prediction.business import Economics
 
     economics = Economics.model_validate_json(economics_json)
-    return at_risk_seniors_in_warehouse(wh, model_bundle().model, run_id, economics, sample_rows)
+    kind, key = source
+    if kind == "run":
+        return at_risk.at_risk_seniors_from_scores(wh, key, economics)
+    return at_risk.at_risk_seniors_from_sample(wh, key, model_sha256, economics)
+
+
+#: Seniors scored per step of the page's progress bar when no scores are stored.
+AT_RISK_CHUNK_ROWS = 2_000
+
+
+def _at_risk_scored_here(economics, sample_rows: int) -> pd.DataFrame:
+    from churn_core.analytics.precomputed import build_key
+    from churn_core.i18n import fmt_int
+    from churn_core.prediction.at_risk import combine_at_risk
+
+    model_bundle()  # stops the page, saying why, when there is no usable model
+    st.caption(tr("atrisk.scored_here"))
+    n = len(customer_sample(seniors_only=True))
+    steps = max(1, -(-n // AT_RISK_CHUNK_ROWS))
+    bar = st.progress(0.0, text=tr("atrisk.scoring", n=fmt_int(n)))
+    parts, data_key = [], build_key(warehouse(), sample_rows)  # a new build or ingest: new entries
+    for i in range(steps):
+        parts.append(cached(_at_risk_chunk, economics.model_dump_json(), data_key, i, model=True))
+        bar.progress((i + 1) / steps, text=tr("atrisk.scoring", n=fmt_int(n)))
+    bar.empty()
+    return combine_at_risk(parts)
+
+
+def _at_risk_chunk(economics_json: str, data_key: str, step: int) -> pd.DataFrame:
+    """The at-risk seniors among chunk ``step`` of the sample's seniors (``data_key``: the build key, for the cache)."""
+    from churn_core.prediction.at_risk import at_risk_seniors
+    from churn_core.prediction.business import Economics
+
+    seniors = customer_sample(seniors_only=True)
+    chunk = seniors.iloc[step * AT_RISK_CHUNK_ROWS : (step + 1) * AT_RISK_CHUNK_ROWS]
+    return at_risk_seniors(model_bundle().model, chunk, Economics.model_validate_json(economics_json))
 
 
 # -- survival, CLV and segments (issue #17: read what the build stored, fit here only without it) --------

@@ -1,8 +1,15 @@
 """The Model health page's parts and Home's alert: cached calls into :mod:`churn_core.monitoring`, drawn.
 
 Every computation goes through :func:`ui.data.cached` (keyed by the data and the champion's version)
-with :func:`churn_core.monitoring.health.monitoring_version` as an extra argument, so a new scoring
-run, outcome or snapshot gives new results without a restart.
+with :func:`churn_core.monitoring.health.alerts_key` as an extra argument, so a new scoring run,
+outcome, snapshot or build gives new results without a restart.
+
+Home's alert (:func:`home_alert`) computes nothing: it reads the alerts stored for the current
+data (:func:`churn_core.monitoring.health.stored_latest_alerts`), which the page stores when it
+computes the latest snapshot's alerts (and a score or ingest command may store); with none stored
+it shows nothing. The monitoring modules with SciPy, scikit-learn and Plotly Express (drift,
+performance, charts) are imported only when the page draws, so importing this module for Home
+stays light (issue #17).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from churn_core.config import get_settings
 from churn_core.escaping import markdown_text
 from churn_core.formatting import fmt_number, to_kst
 from churn_core.i18n import feature_label, fmt_int
-from churn_core.monitoring import charts, drift, health, performance
+from churn_core.monitoring import health
 from ui.navigation import lang, relabel, tr
 
 _log = logging.getLogger(__name__)
@@ -26,7 +33,16 @@ PAGE = "pages/health.py"
 
 # -- cached computations (module-level functions: their import path is the cache key) ---------------
 def _alerts(wh, version: str, snapshot: dt.date | None) -> list[dict]:
-    return [a.as_dict() for a in health.health_alerts(wh, None, snapshot)]
+    from churn_core.monitoring import drift
+
+    found = [a.as_dict() for a in health.health_alerts(wh, None, snapshot)]
+    dates = drift.snapshot_list(wh)
+    if snapshot is None or (dates and snapshot == dates[-1]):  # the latest snapshot's: what Home shows
+        try:
+            health.store_latest_alerts(wh, alerts=found)
+        except Exception:  # the page still shows them; Home then shows nothing until they are stored
+            _log.exception("model health alerts could not be stored for Home")
+    return found
 
 
 def _is_synthetic(wh, version: str, snapshot: dt.date) -> bool:
@@ -36,29 +52,39 @@ def _is_synthetic(wh, version: str, snapshot: dt.date) -> bool:
 
 
 def _snapshot_drift(wh, version: str, snapshot: dt.date | None) -> pd.DataFrame:
+    from churn_core.monitoring import drift
+
     return drift.snapshot_drift(wh, snapshot)
 
 
 def _runs(wh, version: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from churn_core.monitoring import drift
+
     return drift.runs_drift(wh)
 
 
 def _performance(wh, version: str) -> list[dict]:
+    from churn_core.monitoring import performance
+
     return performance.realised_performance(wh)
 
 
 def _reference(wh, version: str) -> list[dt.date]:
+    from churn_core.monitoring import drift
+
     return drift.reference_dates(wh)
 
 
 def _dates(wh, version: str) -> list[dt.date]:
+    from churn_core.monitoring import drift
+
     return drift.snapshot_list(wh)
 
 
 def _version() -> str:
     from ui.data import warehouse
 
-    return health.monitoring_version(warehouse())
+    return health.alerts_key(warehouse())
 
 
 def _call(func, *args):
@@ -85,17 +111,21 @@ def home_alert() -> None:
     """Home's short warning when the latest snapshot breaches a threshold, with a link to the page.
 
     Shown only to roles that may open the Model health page (its figures are the page's); others
-    see nothing and nothing is computed for them.
+    see nothing. Nothing is computed here (no drift, no metric, no scoring): the alerts stored for
+    the current data are read (:func:`churn_core.monitoring.health.stored_latest_alerts`); with
+    none stored, Home shows nothing.
     """
     from ui.auth import allowed
+    from ui.data import warehouse
 
     if not allowed("health"):
         return
     try:
-        alerts = [a for a in _call(_alerts, None) if a["level"] == "alert"]
-    except Exception:  # Home must show even when monitoring cannot be computed
-        _log.exception("model health alerts could not be computed for Home")
+        stored = health.stored_latest_alerts(warehouse())
+    except Exception:  # Home must show even when the stored alerts cannot be read
+        _log.exception("stored model health alerts could not be read for Home")
         return
+    alerts = [a for a in stored or [] if a["level"] == "alert"]
     if alerts:
         items = "; ".join(alert_text(a) for a in alerts[:3]) + (" …" if len(alerts) > 3 else "")
         st.warning(tr("health.home_alert", n=fmt_int(len(alerts)), items=items), icon=":material/monitor_heart:")
@@ -153,6 +183,8 @@ def drift_tab(snapshot: dt.date | None) -> None:
         st.info(tr("health.is_reference"))
         st.code("churn-studio snapshot synthesize --drift", language="bash")
     table = _call(_snapshot_drift, snapshot)
+    from churn_core.monitoring import charts
+
     st.plotly_chart(charts.drift_bars(table, s.psi_warn, s.psi_alert, lg), width="stretch")
     st.caption(tr("health.psi_caption"))
     shown = pd.DataFrame({
@@ -201,6 +233,8 @@ def scores_tab() -> None:
     if runs.empty:
         _no_runs()
         return
+    from churn_core.monitoring import charts
+
     st.plotly_chart(charts.score_distribution_figure(runs, lang()), width="stretch")
     st.caption(tr("health.scores_caption"))
 
@@ -213,6 +247,8 @@ def performance_tab() -> None:
         st.info(tr("health.no_outcomes"), icon=":material/info:")
         st.code("churn-studio score\nchurn-studio snapshot synthesize --drift\nchurn-studio score", language="bash")
         return
+    from churn_core.monitoring import charts, performance
+
     st.caption(tr("health.perf_caption", n=fmt_int(s.bootstrap_resamples)))
     cv = performance.card_cv_metrics(s)
     table = performance.performance_table(results)
@@ -251,6 +287,8 @@ def _snapshot_result(r: dict, cv: dict) -> None:
                               for x in m["metric"]],
     }), hide_index=True)  # fmt: skip
     cal = r["calibration"]
+    from churn_core.monitoring import charts
+
     with st.expander(tr("health.calibration_title")):
         st.plotly_chart(charts.calibration_figure(cal, lang()), width="stretch")
         st.dataframe(pd.DataFrame({

@@ -38,6 +38,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/map.py", "nav.map", ":material/map:"),
     ("pages/outreach.py", "nav.outreach", ":material/campaign:"),
     ("pages/health.py", "nav.health", ":material/monitor_heart:"),
+    ("pages/uplift.py", "nav.uplift", ":material/trending_up:"),
     ("pages/privacy.py", "nav.privacy", ":material/policy:"),
 )
 

@@ -80,7 +80,7 @@ def send_step(
         st.success(tr("out.sent_summary", **sent))
     options = outreach.SendOptions(rate_per_s=rate_per_s)
     look = outreach.send_outlook(wh, campaign_id, channel.name, contact_book(), channel.real, options.now(), sender,
-                                 values, templates)  # fmt: skip
+                                 values, templates, channel=channel)  # fmt: skip
     campaign = markdown_text(campaign_id)
     if look.queued:
         st.subheader(tr("out.dry_run"))

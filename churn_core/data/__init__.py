@@ -49,6 +49,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "missing_for",
         ],
         "loading": [
+            "FIRST_DATA_LINE",  # campaign outcome files name their lines (issue #15)
             "AGE_GROUPS",
             "DERIVED_COLUMNS",
             "DataValidationError",
@@ -72,6 +73,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
         ],
         "customers": ["customer_columns", "customer_count", "customer_rows", "customer_sample"],
         "reading": [
+            "header_key",  # campaign outcome files match their headers (issue #15)
             "MAX_EXCEL_COLUMNS",
             "MAX_MAPPING_HEADERS",
             "MAX_MAPPING_HEADER_CHARS",
@@ -101,6 +103,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "SCORING_RUNS",
             "SNAPSHOTS",
             "OUTCOMES",
+            "CAMPAIGN_OUTCOMES",
             "TABLES",
             "TableSpec",
         ],

@@ -320,3 +320,22 @@ ANALYTICS_CUSTOMERS = TableSpec(
     key=("customer_id",),
 )
 TABLES |= {t.name: t for t in (ANALYTICS_RESULTS, ANALYTICS_CUSTOMERS)}  # precomputed analytics (issue #17)
+
+# -- campaign outcomes (issue #15, churn_core.outreach.outcomes) -----------------------------------
+CAMPAIGN_OUTCOMES = TableSpec(
+    "campaign_outcomes",
+    (
+        ("campaign_id", "STRING"),
+        ("customer_id", "STRING"),
+        ("churned", "BOOL"),
+        ("observed_at", "DATE"),
+        ("source", "STRING"),
+        ("outcome_id", "STRING"),
+        ("assumption", "STRING"),
+        ("recorded_at", "TIMESTAMP"),
+    ),
+    "Churn after a campaign per (campaign, customer): source snapshot / import / simulated (outcome_id "
+    "SYN-…, assumption = the treatment-effect assumption's name); simulated rows are never real outcomes.",
+    key=("campaign_id", "customer_id"),
+)
+TABLES |= {CAMPAIGN_OUTCOMES.name: CAMPAIGN_OUTCOMES}  # campaign outcomes (issue #15)

@@ -59,7 +59,16 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "realised_performance",
             "scored_outcomes",
         ],
-        "health": ["Alert", "health_alerts", "latest_alerts", "monitoring_version"],
+        "health": [
+            "ALERTS_RESULT",
+            "Alert",
+            "alerts_key",
+            "health_alerts",
+            "latest_alerts",
+            "monitoring_version",
+            "store_latest_alerts",
+            "stored_latest_alerts",
+        ],
         "charts": ["calibration_figure", "drift_bars", "realised_metric_figure", "score_distribution_figure"],
     },
 )

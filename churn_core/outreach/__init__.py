@@ -4,7 +4,8 @@ Message templates and the legal rules checked in code (:mod:`~churn_core.outreac
 the append-only consent history and the consent in force (:mod:`~churn_core.outreach.consent`),
 the contact book with E.164 numbers and its merging import (:mod:`~churn_core.outreach.contacts`), and
 campaigns: audience, plan, the idempotent ledger, SMS / e-mail channels and control groups
-(:mod:`~churn_core.outreach.campaigns`). Signed one-click unsubscribe tokens and the opt-out they
+(:mod:`~churn_core.outreach.campaigns`); Korean channels through SOLAPI (SMS/LMS, KakaoTalk 알림톡 and
+브랜드 메시지, :mod:`~churn_core.outreach.korean`). Signed one-click unsubscribe tokens and the opt-out they
 record (:mod:`~churn_core.outreach.unsubscribe`).
 """
 
@@ -12,11 +13,14 @@ import lazy_loader as lazy
 
 __getattr__, __dir__, __all__ = lazy.attach(
     __name__,
-    submodules=["campaigns", "compliance", "consent", "contacts", "unsubscribe"],
+    submodules=["campaigns", "commands", "compliance", "consent", "contacts", "korean", "outcomes", "unsubscribe"],
     submod_attrs={
         "compliance": [
             "AUTO_TEMPLATE",
             "DEFAULT_TEMPLATES",
+            "PHONE_CHANNELS",  # issue #15 (helper "channels"): channel codes and their consent/address
+            "address_column",
+            "consent_channel",
             "KST",
             "Sender",
             "Template",
@@ -39,6 +43,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "record_opt_out",
         ],
         "contacts": [
+            "CAMPAIGN_CHANNELS",
             "CHANNELS",
             "CSV_COLUMNS",
             "REQUIRED",
@@ -50,6 +55,42 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "mobile_e164",
             "preview_import",
             "validate_contacts",
+        ],
+        "commands": ["campaign_app"],  # `churn-studio campaign` (issue #15)
+        "outcomes": [  # campaign outcomes, simulation and report (issue #15, helper "outcomes")
+            "OUTCOME_SOURCES",
+            "CampaignReport",
+            "DEFAULT_ASSUMPTION",
+            "MAX_DETECTABLE_DIFFERENCE",
+            "MIN_GROUP_SIZE",
+            "NoOutcomesError",
+            "OutcomeFileError",
+            "OutcomeWrite",
+            "SIMULATED_OBSERVATION_DAYS",
+            "SIMULATED_PREFIX",
+            "TREATMENT_EFFECTS",
+            "base_probabilities",
+            "campaign_outcomes",
+            "campaign_report",
+            "detectable_difference",
+            "import_outcomes",
+            "message_costs",
+            "outcomes_from_snapshots",
+            "parse_outcome_file",
+            "report_figure",
+            "report_table",
+            "simulate_outcomes",
+            "simulated_churn",
+            "simulated_outcome_id",
+            "treatment_effect",
+        ],
+        "korean": [  # Korean channels via SOLAPI (issue #15, helper "channels")
+            "KakaoAlimtalkChannel",
+            "KakaoBrandChannel",
+            "RefusingChannel",
+            "SenderNotRegisteredError",
+            "SolapiSmsChannel",
+            "solapi_channel",
         ],
         "campaigns": [
             "CampaignTotals",
@@ -66,7 +107,6 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "campaign_totals",
             "channel_from_settings",
             "dry_run",
-            "effect",
             "ledger",
             "next_send_time",
             "personal_values",

@@ -24,9 +24,15 @@ per (campaign, customer, channel):
 * :func:`effect` compares churn of the treated and control groups once outcomes are known.
 
 Channels: :class:`OutboxOnlyChannel` (default without credentials), :class:`TwilioSmsChannel`
-(the ``twilio`` library; only its HTTP base URL can be pointed at a local stub) and
+(the ``twilio`` library; only its HTTP base URL can be pointed at a local stub),
 :class:`SmtpEmailChannel` (smtplib with STARTTLS, UTF-8 plain and HTML parts,
-``List-Unsubscribe``).
+``List-Unsubscribe``) and the Korean channels of :mod:`churn_core.outreach.korean` (SOLAPI
+SMS/LMS ``sms_kr``, KakaoTalk 알림톡 ``alimtalk`` and 브랜드 메시지 ``brand``). A campaign is
+planned and sent on one channel code (:data:`~churn_core.outreach.compliance.CAMPAIGN_CHANNELS`;
+the table of codes, consent and rules is in :mod:`churn_core.outreach.korean`); the rules above
+apply to each unchanged. A channel may refuse a message before any call (``check(template_id,
+message)`` returning a reason, e.g. an 알림톡 template without an approved code or an
+unregistered sender number): the row is held with that reason, still ``queued``, never claimed.
 """
 
 from __future__ import annotations
@@ -46,13 +52,14 @@ import numpy as np
 import pandas as pd
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from churn_core.analytics.eda import add_rate_ci
 from churn_core.data.tables import CAMPAIGN_TEMPLATES, OUTBOX
 from churn_core.data.warehouse import Warehouse
 from churn_core.outreach.compliance import (
     KST,
     Sender,
     Template,
+    address_column,
+    consent_channel,
     consent_expired,
     eligibility,
     message_problems,
@@ -493,8 +500,10 @@ def _with_consent(contacts: pd.DataFrame, wh: Warehouse, ids: list[str], now: dt
     return fresh.drop_duplicates("customer_id").set_index("customer_id").to_dict("index")
 
 
-def _decide(row, contact, channel_name: str, real: bool, sender: Sender, values, texts, now) -> tuple[str, str, dict]:
-    """(decision, reason, message) of one due row: eligibility, then the rendered text against the sender of now."""
+def _decide(row, contact, channel_name: str, real: bool, sender: Sender, values, texts, now,
+            channel=None) -> tuple[str, str, dict]:  # fmt: skip
+    """(decision, reason, message) of one due row: eligibility, then the rendered text against the sender of now,
+    then the channel's own refusal (``channel.check``: unapproved 알림톡 template, unregistered sender …)."""
     decision, reason = eligibility(contact, channel_name, now, real)
     if decision != "send":
         return decision, reason, {}
@@ -502,6 +511,9 @@ def _decide(row, contact, channel_name: str, real: bool, sender: Sender, values,
     message = render(texts[row["template_id"]], sender, personal)
     if message_problems(message, channel_name, sender):
         return "hold", "template_noncompliant", message
+    check = getattr(channel, "check", None)
+    if check is not None and (refused := check(row["template_id"], message)):
+        return "hold", refused, message
     return "send", "", message
 
 
@@ -560,7 +572,7 @@ def send(
             now = opt.now()
             book = _with_consent(contacts, wh, list(batch["customer_id"]), now)
             decided = [(row, *_decide(row, book.get(row["customer_id"]), channel.name, channel.real, sender, values,
-                                      texts, now)) for _, row in batch.iterrows()]  # fmt: skip
+                                      texts, now, channel)) for _, row in batch.iterrows()]  # fmt: skip
             skips: dict[str, list[str]] = {}
             holds: dict[str, list[str]] = {}
             for row, decision, reason, _ in decided:
@@ -591,7 +603,7 @@ def send(
 
 
 def _send_one(wh, row, channel, contact, message: dict[str, str], opt: SendOptions, now) -> str:
-    recipient = contact["phone_e164"] if channel.name == "sms" else contact["email"]
+    recipient = contact[address_column(channel.name)]
     claimed = _update(wh, row, now, only_if="queued", status="sending", recipient=recipient,
                       attempts=int(row["attempts"]) + 1)  # fmt: skip
     if claimed == 0:
@@ -604,7 +616,8 @@ def _send_one(wh, row, channel, contact, message: dict[str, str], opt: SendOptio
         for attempt in retrying:
             with attempt:
                 result = channel.send(recipient, {**message, "customer_id": row["customer_id"],
-                                                  "campaign_id": row["campaign_id"]})  # fmt: skip
+                                                  "campaign_id": row["campaign_id"],
+                                                  "template_id": row["template_id"]})  # fmt: skip
     except RetryError as exc:
         error = exc.last_attempt.exception()
         code = getattr(error, "code", "transient")
@@ -625,7 +638,7 @@ def _send_one(wh, row, channel, contact, message: dict[str, str], opt: SendOptio
 def dry_run(
     wh: Warehouse, campaign_id: str, channel_name: str, contacts: pd.DataFrame, real: bool, now,
     sender: Sender | None = None, values: dict[str, dict] | None = None,
-    templates: dict[str, Template] | None = None,
+    templates: dict[str, Template] | None = None, channel=None,
 ) -> pd.DataFrame:  # fmt: skip
     """What :func:`send` would do now with the campaign's queued rows: counts by decision and reason.
 
@@ -634,6 +647,8 @@ def dry_run(
     :func:`send` does (``hold`` / ``template_noncompliant``); a template with no stored text
     gives ``hold`` / ``template_missing`` for its rows. A row held by quiet hours until a
     time after ``now`` is not looked at by :func:`send` yet: ``hold`` / ``quiet_hours``.
+    With ``channel`` (the channel object), its own refusals count too, as in :func:`send`
+    (``hold`` / ``template_not_approved``, ``sender_not_registered`` …).
 
     Returns
     -------
@@ -661,7 +676,7 @@ def dry_run(
             decision, reason = "hold", "template_missing"
         elif decision == "send" and sender is not None:
             decision, reason, _ = _decide(row, contact, channel_name, real, sender, values or {},
-                                          {row["template_id"]: text}, now)  # fmt: skip
+                                          {row["template_id"]: text}, now, channel)  # fmt: skip
         decisions.append((decision, reason))
     df = pd.DataFrame(decisions, columns=["decision", "reason"])
     return df.value_counts().rename("n").reset_index()
@@ -824,7 +839,7 @@ class SendOutlook:
 def send_outlook(
     wh: Warehouse, campaign_id: str, channel_name: str, contacts: pd.DataFrame, real: bool, now: dt.datetime,
     sender: Sender | None = None, values: dict[str, dict] | None = None,
-    templates: dict[str, Template] | None = None,
+    templates: dict[str, Template] | None = None, channel=None,
 ) -> SendOutlook:  # fmt: skip
     """What :func:`send` would do now: the :func:`dry_run` table counted into go now / held / skipped.
 
@@ -836,7 +851,7 @@ def send_outlook(
         ``held_until``: during quiet hours the next 08:00 KST (:func:`next_send_time`), else
         the earliest time an earlier quiet-hours hold is scheduled for.
     """
-    table = dry_run(wh, campaign_id, channel_name, contacts, real, now, sender, values, templates)
+    table = dry_run(wh, campaign_id, channel_name, contacts, real, now, sender, values, templates, channel)
     by = table.groupby("decision")["n"].sum() if len(table) else pd.Series(dtype=int)
     rows = wh.query(
         "SELECT COUNTIF(scheduled_for IS NULL OR scheduled_for <= @now) AS due, "
@@ -851,17 +866,6 @@ def send_outlook(
         held_until = next_send_time(now) if quiet_hours(now) else _kst(rows["first_at"].iloc[0])
     return SendOutlook(table, int(by.get("send", 0)), int(by.get("hold", 0)), quiet, int(by.get("skip", 0)), due,
                        held_until)  # fmt: skip
-
-
-def effect(wh: Warehouse, campaign_id: str) -> pd.DataFrame:
-    """Churn rate (Wilson 95 % CI) of the treated and control groups (intention to treat)."""
-    sql = (
-        "SELECT o.is_control, COUNT(*) AS n, SUM(c.churn_flag) AS churned "
-        "FROM {outbox} AS o JOIN {customers} AS c ON o.customer_id = c.customer_id "
-        "WHERE o.campaign_id = @c GROUP BY o.is_control ORDER BY o.is_control"
-    )
-    out = wh.query(sql, {"c": campaign_id})
-    return add_rate_ci(out) if len(out) else out
 
 
 def personal_values(contacts: pd.DataFrame, places: pd.DataFrame, discount: str = "10%") -> dict[str, dict]:
@@ -904,7 +908,17 @@ def sender_from_settings(settings) -> Sender:
 
 
 def channel_from_settings(name: str, settings):
-    """The configured channel for ``sms`` or ``email``; the outbox-only channel without credentials."""
+    """The configured channel for a campaign channel code; the outbox-only channel without credentials.
+
+    ``sms``: Twilio; ``email``: SMTP; ``sms_kr``, ``alimtalk``, ``brand``: SOLAPI
+    (:func:`churn_core.outreach.korean.solapi_channel`; a sender number that is missing or not
+    registered, or a missing pfId, gives a channel that holds every row with the reason).
+    """
+    consent_channel(name)  # ValueError for an unknown channel code
+    if name in ("sms_kr", "alimtalk", "brand"):
+        from churn_core.outreach.korean import solapi_channel
+
+        return solapi_channel(name, settings) or OutboxOnlyChannel(name)
     if name == "sms" and settings.twilio_account_sid and settings.twilio_auth_token:
         return TwilioSmsChannel(
             settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(), settings.twilio_from_number,
@@ -937,6 +951,9 @@ def build_audience(
     contacts : pandas.DataFrame
         The contact book with the consent in force (:func:`churn_core.outreach.contacts.contact_book`,
         columns of :func:`churn_core.outreach.consent.current_consent`).
+    channel : str
+        A campaign channel code; the phone channels (``sms``, ``sms_kr``, ``alimtalk``, ``brand``)
+        read the SMS consent, ``email`` the e-mail consent.
     consented_only : bool
         Keep only customers whose consent on ``channel`` is in force, not opted out and not
         older than two years at ``now`` (default: now; §50⑧).
@@ -949,9 +966,10 @@ def build_audience(
         riskiest first.
     """
     when = now or dt.datetime.now(dt.UTC)
-    granted_at = contacts.get(f"{channel}_consent_at", pd.Series(pd.NaT, index=contacts.index))
+    kind = consent_channel(channel)  # phone channels use the SMS consent
+    granted_at = contacts.get(f"{kind}_consent_at", pd.Series(pd.NaT, index=contacts.index))
     book = contacts[["customer_id", "name", "gu", "opted_out"]].assign(
-        consent=contacts[f"{channel}_consent"].astype("boolean").fillna(False).astype(bool)
+        consent=contacts[f"{kind}_consent"].astype("boolean").fillna(False).astype(bool)
         & ~granted_at.map(lambda at: consent_expired(at, when)).astype(bool)
     )
     df = at_risk[["customer_id", "risk_tier", "churn_probability"]].merge(

@@ -18,6 +18,17 @@
 * Nothing is sent between 21:00 and 08:00 KST without separate night-time consent; such
   sends are held until 08:00 KST (:func:`quiet_hours`, :func:`next_allowed`).
 
+Every campaign channel (:data:`CAMPAIGN_CHANNELS`) follows these rules unchanged. The phone
+channels (``sms`` Twilio, ``sms_kr`` SOLAPI SMS/LMS, ``alimtalk`` KakaoTalk 알림톡, ``brand``
+KakaoTalk 브랜드 메시지) use the customer's phone (SMS) consent and mobile number, ``email``
+the e-mail consent and address (:func:`consent_channel`, :func:`address_column`). 브랜드 메시지
+is advertising with the SMS rules. 알림톡 is for information only: Kakao refuses advertising in
+it, so an 알림톡 text must carry none of the advertising marks (:data:`ADVERTISING_MARKS`:
+``(광고)``, the opt-out line, discounts or events; a word list, not a judgement of content),
+and only a template with a code Kakao approved may be sent (checked by the channel,
+:mod:`churn_core.outreach.korean`). Consent and quiet hours still apply to it (stricter than
+the law asks for informational messages, on purpose).
+
 This encodes the rules as the issue states them; it is not legal advice.
 """
 
@@ -47,6 +58,15 @@ CONSENT_VALIDITY_YEARS = 2
 #: Customers whose consent expires within this many days are due a reconfirmation notice.
 RECONFIRM_NOTICE_DAYS = 30
 CUSTOM_PREFIX = "custom-"
+#: Campaign channels (issue #15): Twilio SMS/LMS, SOLAPI SMS/LMS, KakaoTalk 알림톡 and 브랜드 메시지, e-mail.
+CAMPAIGN_CHANNELS: tuple[str, ...] = ("sms", "sms_kr", "alimtalk", "brand", "email")
+#: Channels that reach a mobile number (and use the phone, i.e. SMS, consent).
+PHONE_CHANNELS: tuple[str, ...] = ("sms", "sms_kr", "alimtalk", "brand")
+#: Informational-only channels: advertising is refused there.
+INFORMATIONAL_CHANNELS: tuple[str, ...] = ("alimtalk",)
+#: Text that marks a message as advertising (refused in 알림톡): the ad mark, the opt-out word, offers.
+ADVERTISING_MARKS: tuple[str, ...] = (AD_MARK, OPT_OUT_WORD, "광고", "할인", "혜택", "이벤트", "쿠폰", "특가",
+                                      "{discount}")  # fmt: skip
 log = logging.getLogger(__name__)
 PLACEHOLDERS = frozenset({"name", "plaza_name", "plaza_address", "plaza_phone", "centre_name", "centre_address",
                           "discount", "sender", "sender_phone", "opt_out", "privacy_url"})  # fmt: skip
@@ -72,16 +92,36 @@ class Template:
     subject: str = ""
 
 
+def consent_channel(channel: str) -> str:
+    """The consent a campaign channel uses: ``sms`` for every phone channel, ``email`` for e-mail.
+
+    Raises
+    ------
+    ValueError
+        If ``channel`` is not one of :data:`CAMPAIGN_CHANNELS`.
+    """
+    if channel not in CAMPAIGN_CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}; expected one of {list(CAMPAIGN_CHANNELS)}")
+    return "sms" if channel in PHONE_CHANNELS else "email"
+
+
+def address_column(channel: str) -> str:
+    """The contact column a campaign channel sends to: ``phone_e164`` or ``email`` (ValueError if unknown)."""
+    return "phone_e164" if consent_channel(channel) == "sms" else "email"
+
+
 def template_problems(template: Template, sender: Sender) -> list[str]:
     """Everything that makes a template unlawful or unusable (empty list: compliant).
 
     Checked on the text as rendered for a sample recipient, so the sender's details may
-    come from placeholders.
+    come from placeholders. An 알림톡 template must not even name ``{discount}``.
     """
     fields = {f for _, f, _, _ in string.Formatter().parse(template.body + template.subject) if f}
     unknown = sorted(fields - PLACEHOLDERS)
     if unknown:
         return [f"unknown placeholders: {unknown} (allowed: {sorted(PLACEHOLDERS)})"]
+    if template.channel in INFORMATIONAL_CHANNELS and "discount" in fields:
+        return ["an 알림톡 is informational: it cannot offer a discount ({discount})"]
     return message_problems(render(template, sender, {}), template.channel, sender)
 
 
@@ -92,7 +132,10 @@ def message_problems(message: dict[str, str], channel: str, sender: Sender) -> l
     ----------
     message : dict
         ``subject`` and ``body`` as :func:`render` returns them.
-    channel : {"sms", "email"}
+    channel : {"sms", "sms_kr", "alimtalk", "brand", "email"}
+        ``alimtalk`` is informational: any advertising mark is a problem, and the §50
+        advertising rules (ad mark, opt-out line) do not apply; the sender's name and contact
+        are still required.
     sender : Sender
         The sender details of the moment (a campaign planned before they changed is checked
         against the new ones).
@@ -104,6 +147,8 @@ def message_problems(message: dict[str, str], channel: str, sender: Sender) -> l
     """
     problems = []
     body = message["body"].strip()
+    if channel in INFORMATIONAL_CHANNELS:
+        return _informational_problems(message, sender)
     if not body.startswith(f"{AD_MARK}{sender.name}") and not body.startswith(f"{AD_MARK} {sender.name}"):
         problems.append(f"the message must start with '{AD_MARK}' followed by the sender's name '{sender.name}'")
     if _digits(sender.phone) not in _digits(body):
@@ -119,8 +164,24 @@ def message_problems(message: dict[str, str], channel: str, sender: Sender) -> l
             problems.append(f"the e-mail subject must start with '{AD_MARK}'")
         if sender.privacy_url not in body:
             problems.append("the e-mail must link the privacy notice ({privacy_url})")
-    if channel == "sms" and len(body) > 2000:
+    if channel in PHONE_CHANNELS and len(body) > 2000:
         problems.append("an SMS/LMS body must stay under 2,000 characters")
+    return problems
+
+
+def _informational_problems(message: dict[str, str], sender: Sender) -> list[str]:
+    text = message.get("subject", "") + "\n" + message["body"]
+    problems = []
+    marks = [m for m in ADVERTISING_MARKS if m in text]
+    if marks:
+        problems.append(f"an 알림톡 is informational and may carry no advertising ({', '.join(marks)}); "
+                        "send offers as 브랜드 메시지 or SMS")  # fmt: skip
+    if sender.name not in text:
+        problems.append(f"the message must name the sender '{sender.name}'")
+    if _digits(sender.phone) not in _digits(text):
+        problems.append(f"the message must include the sender's contact number {sender.phone}")
+    if len(message["body"]) > 1000:
+        problems.append("an 알림톡 body must stay under 1,000 characters")
     return problems
 
 
@@ -178,8 +239,11 @@ def eligibility(contact: dict | None, channel: str, now: dt.datetime, real_provi
     ----------
     contact : dict or None
         The contact (addresses, ``is_demo``) with its current consent (columns of
-        :func:`churn_core.outreach.consent.current_consent`: ``{channel}_consent``,
-        ``{channel}_consent_at``, ``night_consent``, ``night_consent_at``, ``opted_out``).
+        :func:`churn_core.outreach.consent.current_consent`: ``sms_consent`` / ``email_consent``
+        as :func:`consent_channel` maps ``channel``, their ``…_at``, ``night_consent``,
+        ``night_consent_at``, ``opted_out``).
+    channel : str
+        One of :data:`CAMPAIGN_CHANNELS` (ValueError otherwise).
     now : datetime.datetime
         Timezone-aware time of the send.
     real_provider : bool
@@ -198,11 +262,12 @@ def eligibility(contact: dict | None, channel: str, now: dt.datetime, real_provi
         return "skip", "demo_contact"
     if _true(contact.get("opted_out")):
         return "skip", "opted_out"
-    if not _true(contact.get(f"{channel}_consent")):
+    consent = consent_channel(channel)
+    if not _true(contact.get(f"{consent}_consent")):
         return "skip", "no_consent"
-    if consent_expired(contact.get(f"{channel}_consent_at"), now):
+    if consent_expired(contact.get(f"{consent}_consent_at"), now):
         return "skip", "consent_expired"
-    if not contact.get("phone_e164" if channel == "sms" else "email"):
+    if not contact.get(address_column(channel)):
         return "skip", "no_address"
     night = _true(contact.get("night_consent")) and not consent_expired(contact.get("night_consent_at"), now)
     if quiet_hours(now) and not night:
@@ -235,6 +300,32 @@ DEFAULT_TEMPLATES: dict[str, Template] = {
         "문의: {sender_phone}\n개인정보 처리방침: {privacy_url}\n무료수신거부: {opt_out} 또는 이 메일의 수신거부 링크",
         subject="(광고) {name}님을 위한 무료 디지털 교육과 요금 할인 안내",
     ),
+    # Korean channels (issue #15): SOLAPI SMS/LMS, KakaoTalk 브랜드 메시지 (advertising) and 알림톡 (information)
+    "sms_kr_standard": Template(
+        "sms_kr_standard", "sms_kr",
+        "(광고){sender}\n{name}님, {plaza_name} 무료 스마트폰 교실 안내입니다. "
+        "{centre_name} 과정을 마치시면 요금 {discount} 할인.\n문의 {sender_phone}\n무료수신거부 {opt_out}",
+        subject="(광고) 무료 스마트폰 교실 안내",
+    ),
+    "sms_kr_urgent": Template(
+        "sms_kr_urgent", "sms_kr",
+        "(광고){sender}\n{name}님, 휴대폰 쓰시기 불편하셨나요? {plaza_name}({plaza_address})에서 직원이 1:1로 "
+        "도와드리고, {centre_name} 무료 교육을 마치시면 요금 {discount} 할인을 드립니다.\n"
+        "문의 {sender_phone}\n무료수신거부 {opt_out}",
+        subject="(광고) 1:1 휴대폰 도움 안내",
+    ),
+    "brand_standard": Template(
+        "brand_standard", "brand",
+        "(광고){sender}\n{name}님, 가까운 {plaza_name}에서 무료 스마트폰 교실이 열립니다. "
+        "{centre_name} 디지털 배움터 과정을 마치시면 요금 {discount} 할인을 드립니다.\n"
+        "문의 {sender_phone}\n무료수신거부 {opt_out} (채널 차단으로도 수신거부할 수 있습니다)",
+    ),
+    "alimtalk_notice": Template(
+        "alimtalk_notice", "alimtalk",
+        "[{sender}] 디지털 배움터 교육 일정 안내\n{name}님, 가까운 {plaza_name}({plaza_address})와 "
+        "{centre_name}({centre_address})의 스마트폰 사용법 교육 일정을 알려 드립니다.\n"
+        "궁금하신 점은 {sender_phone}으로 문의해 주세요.",
+    ),
 }  # fmt: skip
 
 
@@ -242,7 +333,12 @@ def template_for(channel: str, risk_tier: str) -> str:
     """Template id by channel and risk tier (very high risk gets the personal-help message)."""
     if channel == "email":
         return "email_standard"
-    return "sms_urgent" if risk_tier == "very_high" else "sms_standard"
+    if channel == "alimtalk":
+        return "alimtalk_notice"
+    if channel == "brand":
+        return "brand_standard"
+    prefix = "sms_kr" if channel == "sms_kr" else "sms"
+    return f"{prefix}_urgent" if risk_tier == "very_high" else f"{prefix}_standard"
 
 
 def risk_templates(templates: dict[str, Template], channel: str) -> dict[str, Template]:
@@ -289,7 +385,7 @@ def load_templates(folder: str | Path) -> dict[str, Template]:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("skipped unreadable template file %s: %s", path, exc)
             continue
-        if template.channel not in ("sms", "email"):
+        if template.channel not in CAMPAIGN_CHANNELS:
             log.warning("skipped template file %s: unknown channel %r", path, template.channel)
             continue
         template = replace(template, template_id=custom_id(template))

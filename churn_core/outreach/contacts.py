@@ -44,6 +44,7 @@ from churn_core.data.schema import CONTACT_COLUMN_ALIASES
 from churn_core.data.tables import CONSENT_EVENTS, CONTACTS, LEGACY_CONTACT_CONSENT_COLUMNS
 from churn_core.data.warehouse import Warehouse
 from churn_core.outreach import consent as consent_lib
+from churn_core.outreach.compliance import CAMPAIGN_CHANNELS as CAMPAIGN_CHANNELS  # re-exported
 from churn_core.outreach.compliance import KST
 
 #: CSV header → contacts column.
@@ -66,7 +67,11 @@ CSV_COLUMNS: dict[str, str] = {
 REQUIRED = ("customerID", "name", "sms_consent", "email_consent", "opted_out")
 YES = {"y", "yes", "true", "1", "예", "동의"}
 NO = {"n", "no", "false", "0", "", "아니오", "미동의"}
+#: Preferred channels a contact file may name.
 CHANNELS = ("sms", "email")
+#: Channels a campaign may use (issue #15): ``CAMPAIGN_CHANNELS``, imported above from compliance (Twilio
+#: SMS, SOLAPI SMS/LMS, 알림톡, 브랜드 메시지, e-mail). The phone channels use the ``sms`` consent and
+#: the mobile number (:func:`~churn_core.outreach.compliance.consent_channel`).
 
 #: Columns of :attr:`ContactImport.problems`: ``reason`` is English (logs, CLI); ``code`` and
 #: ``params`` give the translated text (``contact_problem.<code>`` in the catalog,

@@ -34,7 +34,14 @@ __getattr__, __dir__, __all__ = lazy.attach(
         "training",
     ],
     submod_attrs={
-        "features": ["FEATURE_SETS", "LeakageError", "MODEL_FEATURES", "check_no_leakage", "feature_frame"],
+        "features": [
+            "FEATURE_SETS",
+            "LeakageError",
+            "MODEL_FEATURES",
+            "check_no_leakage",
+            "feature_frame",
+            "make_preprocessor",  # used by churn_core.uplift (issue #15)
+        ],
         "metrics": ["METRICS", "churn_metrics", "top_decile_lift"],
         "model_selection": [
             "Candidate",
@@ -64,6 +71,7 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "MODEL_FILE",
             "MODEL_SUBDIRS",
             "ModelFileError",
+            "ModelIntegrityError",  # used by churn_core.uplift.storage (issue #15)
             "OOF_FILE",
             "UntrustedModelError",
             "artifacts_exist",
@@ -104,7 +112,17 @@ __getattr__, __dir__, __all__ = lazy.attach(
             "risk_score",
             "risk_tier",
         ],
-        "at_risk": ["at_risk_seniors", "at_risk_seniors_from_scores", "at_risk_seniors_in_warehouse"],
+        "at_risk": [
+            "AT_RISK_COLUMNS",
+            "at_risk_seniors",
+            "at_risk_seniors_from_sample",
+            "at_risk_seniors_from_scores",
+            "at_risk_seniors_in_warehouse",
+            "at_risk_table",
+            "combine_at_risk",
+            "current_score_run",
+            "stored_at_risk_source",
+        ],
         "registry": [
             "CHAMPION_FILE",
             "HISTORY_FILE",

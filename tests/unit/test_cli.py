@@ -41,6 +41,16 @@ def test_score_command_writes_every_customer_back(private_settings) -> None:
     assert "7,043 customers" in result.output
     info = runner.invoke(cli.app, ["warehouse", "info"]).output
     assert re.search(r"scores\s+7043", info) and re.search(r"model_runs\s+1", info)
+    # the run changed the monitoring data: Home's alerts are stored again for it, not left to the health page
+    assert "stored for Home" in result.output
+    from churn_core.monitoring.health import stored_latest_alerts
+    from churn_core.studio import open_studio_warehouse
+
+    wh = open_studio_warehouse(get_settings())
+    try:
+        assert stored_latest_alerts(wh) is not None
+    finally:
+        wh.close()
 
 
 def test_user_hash_prints_an_entry_that_signs_in() -> None:

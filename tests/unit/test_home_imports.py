@@ -1,11 +1,10 @@
 """Issue #17: Home's cold start imports no modelling library it does not need (lazy imports).
 
 Checked in fresh Python processes (``sys.modules`` after the imports): Home's own import chain
-(every module-level import of ``Home.py``) loads none of Plotly Express, statsmodels,
-scikit-learn, lifelines or the tree libraries; and Home's first run on a built warehouse loads
-no model library at all (its chart needs Plotly Express, its confidence intervals statsmodels).
-The model-health banner's module (``ui.health``, issue #14) is stubbed in those probes and checked
-on its own (a strict xfail today: it imports the monitoring charts and metrics eagerly).
+(every module-level import of ``Home.py``, the model-health banner's ``ui.health`` of issue #14
+included) loads none of Plotly Express, statsmodels, scikit-learn, lifelines or the tree
+libraries; and Home's first run on a built warehouse loads no model library at all (its chart
+needs Plotly Express, its confidence intervals statsmodels).
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ import json
 import os
 import subprocess
 import sys
-
-import pytest
 
 from churn_core.config import PROJECT_ROOT, RAW_CUSTOMERS_CSV
 from churn_core.data.warehouse import DuckDBWarehouse
@@ -46,27 +43,21 @@ def loaded_after(code: str, watched: tuple[str, ...], **env: str) -> list[str]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-#: Home's model-health banner (issue #14) is measured separately: its module imports the monitoring
-#: charts and metrics (Plotly Express, scikit-learn, SciPy) at import time; see the xfail test below.
+#: Home's model-health banner (issue #14): its module imports the monitoring charts and metrics
+#: (Plotly Express, scikit-learn, SciPy) only when the Model health page draws them.
 HEALTH_BANNER = "from ui.health import home_alert"
-#: Stand-in for that module in the probes of the rest of Home's chain.
-STUB_HEALTH = (
-    "import sys, types\n"
-    "sys.modules['ui.health'] = types.ModuleType('ui.health')\n"
-    "sys.modules['ui.health'].home_alert = lambda: None\n"
-)
 
 
 def test_home_import_chain_loads_no_modelling_library() -> None:
-    imports = [line for line in home_imports() if line != HEALTH_BANNER]
+    imports = home_imports()
     assert any("ui" in line for line in imports) and any("eda" in line for line in imports)
-    assert loaded_after(STUB_HEALTH + "\n".join(imports), NOT_ON_IMPORT) == []
+    assert HEALTH_BANNER in imports
+    assert loaded_after("\n".join(imports), NOT_ON_IMPORT) == []
 
 
-@pytest.mark.xfail(strict=True, reason="ui.health imports churn_core.monitoring.{charts,performance} at import time")
 def test_home_health_banner_loads_no_modelling_library() -> None:
     assert HEALTH_BANNER in home_imports()
-    assert loaded_after(HEALTH_BANNER, NOT_ON_IMPORT) == []
+    assert loaded_after(HEALTH_BANNER, (*NOT_ON_IMPORT, "scipy")) == []
 
 
 def test_home_first_run_loads_no_model_library(tmp_path) -> None:
@@ -74,7 +65,7 @@ def test_home_first_run_loads_no_model_library(tmp_path) -> None:
     wh = DuckDBWarehouse(path, RAW_CUSTOMERS_CSV, enrich=STUDIO_ENRICH)
     wh.ensure_built()  # built here: Home's run only reads it
     wh.close()
-    run = STUB_HEALTH + (
+    run = (
         "from streamlit.testing.v1 import AppTest\n"
         f"at = AppTest.from_file({str(HOME)!r}, default_timeout=600).run()\n"
         "assert not at.exception, at.exception\n"

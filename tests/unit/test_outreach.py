@@ -128,7 +128,7 @@ def test_failures_are_recorded_and_do_not_stop_the_rest(wh) -> None:
     assert failed["error_code"] == "21211" and failed["customer_id"] == "C001"
 
 
-def test_control_group_is_held_out_and_effect_is_measured(wh) -> None:
+def test_control_group_is_held_out(wh) -> None:
     ids = wh.query("SELECT customer_id FROM {customers} WHERE is_senior ORDER BY customer_id LIMIT 400")
     book = consented(wh, contacts.demo_contacts(ids, gus=("종로구",)))
     clock = Clock(DAY)
@@ -141,8 +141,7 @@ def test_control_group_is_held_out_and_effect_is_measured(wh) -> None:
     led = outreach.ledger(wh, "ctl")
     assert (led.loc[led["is_control"], "reason"] == "control_group").all()
     assert set(led.loc[~led["is_control"], "status"]) <= {"recorded", "skipped"}
-    eff = outreach.effect(wh, "ctl")
-    assert eff["n"].sum() == 400 and eff["churn_rate"].between(0, 1).all() and len(eff) == 2
+    assert len(led) == 400 and int(led["is_control"].sum()) == summary["control"]  # measured by outreach.outcomes
 
 
 def test_demo_contacts_never_reach_a_real_provider(wh) -> None:
