@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -45,6 +46,15 @@ def isolated_warehouse_path(tmp_path_factory) -> str:
     os.environ["CHURN_LOG_DIR"] = str(tmp_path_factory.mktemp("logs"))  # JSON logs (issue #14), never data/logs
     get_settings.cache_clear()
     return path
+
+
+@pytest.fixture
+def private_settings(monkeypatch, tmp_path) -> Iterator[Path]:
+    """Settings whose warehouse is a DuckDB file of this test's own (``tmp_path / "w.duckdb"``)."""
+    monkeypatch.setenv("CHURN_WAREHOUSE_PATH", str(tmp_path / "w.duckdb"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

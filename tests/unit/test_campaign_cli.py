@@ -8,20 +8,11 @@ import pytest
 from typer.testing import CliRunner
 
 from churn_core import cli
-from churn_core.config import get_settings
 from churn_core.outreach import outcomes
 from churn_core.studio import open_studio_warehouse
 
 pytestmark = pytest.mark.unit
 runner = CliRunner()
-
-
-@pytest.fixture
-def private_settings(monkeypatch, tmp_path):
-    monkeypatch.setenv("CHURN_WAREHOUSE_PATH", str(tmp_path / "w.duckdb"))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def _run(*args: str):

@@ -18,14 +18,6 @@ pytestmark = pytest.mark.unit
 runner = CliRunner()
 
 
-@pytest.fixture
-def private_settings(monkeypatch, tmp_path):
-    monkeypatch.setenv("CHURN_WAREHOUSE_PATH", str(tmp_path / "w.duckdb"))
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
 def _run(*args: str) -> str:
     result = runner.invoke(cli.app, list(args))
     assert result.exit_code == 0, result.output
