@@ -43,25 +43,20 @@ import shutil
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
 
 from churn_core.config import Settings, get_settings
 from churn_core.data.loading import file_sha256
-from churn_core.prediction.evaluation import card_metric
-from churn_core.prediction.features import FEATURE_SETS
-from churn_core.prediction.training import (
-    ARTIFACT_FILES,
-    CARD_FILE,
-    MANIFEST_FILE,
-    MODEL_FILE,
-    Bundle,
-    ModelIntegrityError,
-    bundle_dir,
-    load_bundle,
-    read_manifest,
-)
+from churn_core.data.schema import SCHEMAS
+
+if TYPE_CHECKING:
+    from churn_core.prediction.training import Bundle
+
+# The model-loading modules (training: skops, scikit-learn, LightGBM, XGBoost; evaluation) are
+# imported inside the functions that load or register a model: asking for the champion's version
+# or folder (every page rerun, the API) stays a file read.
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +87,11 @@ def schema_dir(settings: Settings | None = None, schema: str = "extended") -> Pa
     Raises
     ------
     ValueError
-        If ``schema`` has no model (see :data:`churn_core.prediction.features.FEATURE_SETS`).
+        If ``schema`` is not a declared schema (:data:`churn_core.data.schema.SCHEMAS`; each has a
+        model, :data:`churn_core.prediction.features.FEATURE_SETS`).
     """
-    if schema not in FEATURE_SETS:
-        raise ValueError(f"no model for schema {schema!r}; expected one of {sorted(FEATURE_SETS)}")
+    if schema not in SCHEMAS:
+        raise ValueError(f"no model for schema {schema!r}; expected one of {sorted(SCHEMAS)}")
     return Path(_settings(settings).registry_dir) / schema
 
 
@@ -181,6 +177,9 @@ def _compile(path: Path) -> None:
 
 # -- loading a version ----------------------------------------------------------------------------------
 def _check_schema(bundle: Bundle, directory: Path, schema: str) -> None:
+    from churn_core.prediction.features import FEATURE_SETS
+    from churn_core.prediction.training import CARD_FILE
+
     card_schema = bundle.card.get("schema", "extended")
     if card_schema != schema or tuple(bundle.model.features) != tuple(FEATURE_SETS[schema]):
         raise ValueError(
@@ -211,6 +210,14 @@ def load_version_dir(directory: Path, schema: str = "extended") -> Bundle:
     ValueError
         If the bundle is for another schema.
     """
+    from churn_core.prediction.training import (
+        MANIFEST_FILE,
+        MODEL_FILE,
+        ModelIntegrityError,
+        load_bundle,
+        read_manifest,
+    )
+
     directory = Path(directory)
     bundle = load_bundle(directory)
     info_path = directory / VERSION_FILE
@@ -252,6 +259,8 @@ def load_version(version: str, settings: Settings | None = None, schema: str = "
 
 # -- registering ----------------------------------------------------------------------------------------
 def _card_metrics(card: Mapping[str, Any]) -> dict[str, Any]:
+    from churn_core.prediction.evaluation import card_metric
+
     values = {m: card_metric(dict(card), m) for m in VERSION_METRICS}
     method = str(card.get("evaluation", {}).get("method", "")) or None
     return {**values, "evaluated_on": method}
@@ -275,6 +284,15 @@ def _register_locked(
     reason: str,
 ) -> tuple[str, bool]:
     """Register ``source`` (caller holds the lock); (version, newly added)."""
+    from churn_core.prediction.training import (
+        ARTIFACT_FILES,
+        MANIFEST_FILE,
+        MODEL_FILE,
+        ModelIntegrityError,
+        load_bundle,
+        read_manifest,
+    )
+
     bundle = load_bundle(source)  # refuses a tampered or untrusted source, naming its file
     _check_schema(bundle, source, schema)
     manifest = read_manifest(source)
@@ -369,6 +387,8 @@ def _seed(settings: Settings | None, schema: str) -> None:
     pointer = champion_pointer(settings, schema)
     if pointer.exists():
         return
+    from churn_core.prediction.training import bundle_dir  # only when a model is registered
+
     with _lock(settings, schema):
         if pointer.exists():
             return

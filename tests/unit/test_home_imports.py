@@ -72,3 +72,27 @@ def test_home_first_run_loads_no_model_library(tmp_path) -> None:
         "assert at.metric, 'Home drew no KPI'\n"
     )
     assert loaded_after(run, NOT_ON_RUN, CHURN_WAREHOUSE_PATH=str(path)) == []
+
+
+def test_asking_for_the_champion_loads_no_model_library(tmp_path) -> None:
+    """Every page rerun and API request asks for the champion's version and folder: a file read.
+
+    (The registry seeds itself from ``models/`` on first use, which does load the model; the
+    champion exists by then.)
+    """
+    env = {"CHURN_REGISTRY_DIR": str(tmp_path / "registry")}
+    loaded_after("from churn_core.prediction.registry import champion_version; champion_version()", (), **env)
+    code = (
+        "from churn_core.prediction import registry as r\n"
+        "r.champion_stamp(); r.champion_version(); r.champion_dir(); r.champion_info()"
+    )
+    assert loaded_after(code, (*NOT_ON_RUN, "skops"), **env) == []
+
+
+def test_every_declared_schema_has_a_model() -> None:
+    """The registry names schemas by :data:`churn_core.data.schema.SCHEMAS` (light), the models by
+    :data:`churn_core.prediction.features.FEATURE_SETS`: the two must agree."""
+    from churn_core.data.schema import SCHEMAS
+    from churn_core.prediction.features import FEATURE_SETS
+
+    assert sorted(SCHEMAS) == sorted(FEATURE_SETS)
