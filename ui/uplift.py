@@ -116,7 +116,7 @@ def audience_ranking(wh, audience: pd.DataFrame) -> pd.DataFrame:
         The audience to plan (same columns plus the uplift columns when ranked by the model).
     """
     from churn_core.prediction.business import Economics
-    from churn_core.uplift.storage import read_card
+    from churn_core.uplift.storage import read_card, read_evaluation
     from churn_core.uplift.targeting import RANKING_CHOICES, choose_audience, compare_rankings
     from churn_core.uplift.workflow import rank_audience
     from ui.data import cached
@@ -148,5 +148,9 @@ def audience_ranking(wh, audience: pd.DataFrame) -> pd.DataFrame:
         column.metric(tr("uplift.expected_kept"), fmt_number(outlook.expected_kept, 1))
         column.metric(tr("uplift.expected_profit"), f"USD {fmt_number(outlook.expected_profit_usd, 0)}")
     st.caption(tr("uplift.expected_note", cost=fmt_number(economics.offer_cost_usd, 2), months=economics.value_months))
+    evaluation = read_evaluation(directory)
+    if evaluation is not None and not evaluation.beats_risk:  # the campaign data do not support the model's ranking
+        st.warning(tr("uplift.not_better", model=fmt_number(evaluation.qini_of("uplift"), 1),
+                      risk=fmt_number(evaluation.qini_of("risk"), 1)), icon=":material/warning:")  # fmt: skip
     chosen = choose_audience(ranked, ranking, size)
     return chosen.drop(columns=["cumulative_kept", "cumulative_profit_usd"])

@@ -147,7 +147,7 @@ def audience_command(
     from churn_core.prediction.batch import latest_run
     from churn_core.prediction.business import Economics
     from churn_core.prediction.registry import load_champion
-    from churn_core.uplift.storage import uplift_dir
+    from churn_core.uplift.storage import read_evaluation, uplift_dir
     from churn_core.uplift.targeting import compare_rankings
     from churn_core.uplift.workflow import rank_audience, stored_model
 
@@ -178,6 +178,15 @@ def audience_command(
             soft_wrap=True,
         )
     console.print("expected = the uplift model's estimates, not observations" + (label or ""))
+    evaluation = read_evaluation(uplift_dir(settings))
+    if evaluation is not None and not evaluation.beats_risk:
+        console.print(
+            f"[yellow]WARNING: in cross-validation the uplift model did not beat highest churn risk first "
+            f"(Qini {evaluation.qini_of('uplift'):,.1f} against {evaluation.qini_of('risk'):,.1f} customers): "
+            "rank by churn risk; the profit ranking's expected figures are optimistic (its top customers are "
+            "chosen on the same noisy estimates)[/yellow]",
+            soft_wrap=True,
+        )
     if csv is not None:
         top = ranked.head(size).assign(simulated=bool(card.get("simulated", False)))
         write_csv(top, csv)

@@ -138,6 +138,21 @@ class UpliftEvaluation:
             "observed_uplift": self.observed_uplift, "simulated": self.simulated,
         }  # fmt: skip
 
+    def qini_of(self, ranking: str) -> float:
+        """The cross-validated Qini coefficient (customers) of ``ranking`` (``uplift``, ``risk``, ``random``)."""
+        return float(self.table.set_index("ranking").loc[ranking, "qini"])
+
+    @property
+    def beats_risk(self) -> bool:
+        """True if the model's out-of-fold ranking beat both random targeting and highest churn risk first.
+
+        When it does not, ranking an audience by the model's uplift is not supported by the
+        campaign data, and the expected figures of its top customers are optimistic (they are
+        chosen on the same noisy estimates): callers say so and keep the risk ranking.
+        """
+        model = self.qini_of("uplift")
+        return model > 0 and model > self.qini_of("risk")
+
     @classmethod
     def from_dict(cls, doc: dict) -> UpliftEvaluation:
         """Inverse of :meth:`to_dict` (``oof_uplift`` empty)."""

@@ -48,3 +48,18 @@ def test_bad_input_is_named() -> None:
         compare_rankings(ranked, 5, 10.0)
     with pytest.raises(ValueError, match="ranking must be one of"):
         choose_audience(ranked, "uplift", 1)
+
+
+def test_the_model_ranking_is_supported_only_when_it_beats_risk_first() -> None:
+    from churn_core.uplift.evaluation import UpliftEvaluation
+
+    def evaluation(model: float, risk: float) -> UpliftEvaluation:
+        table = pd.DataFrame({"ranking": ["uplift", "risk", "random"], "qini": [model, risk, 0.0],
+                              "auuc": [0.0] * 3, "kept_top_30": [0.0] * 3})  # fmt: skip
+        empty = pd.DataFrame()
+        return UpliftEvaluation(empty, empty, table, 10, 5, 5, 2, 0.0, np.array([]))
+
+    assert evaluation(5.0, 3.0).beats_risk
+    assert not evaluation(-2.8, 3.5).beats_risk  # the 421-customer demo pilot: noise
+    assert not evaluation(4.0, 6.0).beats_risk and not evaluation(-1.0, -3.0).beats_risk
+    assert evaluation(4.0, 6.0).qini_of("risk") == 6.0
